@@ -1,0 +1,1 @@
+"""Traffic simulator: benign populations from real prompts and distillation campaigns."""

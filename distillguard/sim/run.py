@@ -1,0 +1,40 @@
+"""Simulation as a job: load scenario and corpus, generate, write — with progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from distillguard.sim.corpus import load_corpus
+from distillguard.sim.pools import Pools
+from distillguard.sim.scenario import load_scenario
+from distillguard.sim.simulator import SimResult, simulate, write_result
+
+
+def run_simulation(
+    scenario: str | Path,
+    *,
+    seed: int,
+    events: int | None,
+    out: Path,
+    jsonl: bool,
+    progress: bool,
+) -> tuple[SimResult, list[Path]]:
+    """Simulate ``scenario`` and write it under ``out``."""
+    sc = load_scenario(scenario)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        disable=not progress,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("loading real-prompt corpus", total=None)
+        corpus = load_corpus(progress=False)
+        pools = Pools.from_table(corpus.table)
+        bar.update(task, description=f"simulating {sc.name} (seed {seed})")
+        result = simulate(sc, pools, seed=seed, events=events)
+        bar.update(task, description=f"writing {len(result.ordered):,} events to {out}")
+        written = write_result(result, out, jsonl=jsonl)
+    return result, written
