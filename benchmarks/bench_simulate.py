@@ -24,19 +24,34 @@ import pyarrow.parquet as pq
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--scenario", default="mixed")
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=4242)
     args = ap.parse_args()
 
     # Build the corpus cache first so that it is not part of the timed job.
-    subprocess.run([sys.executable, "-m", "distillguard", "data", "info"], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "distillguard", "data", "info"], check=True, capture_output=True
+    )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "sim"
         cmd = [
-            sys.executable, "-m", "distillguard", "simulate", "--scenario", args.scenario,
-            "--events", str(args.events), "--seed", str(args.seed), "--out", str(out), "--quiet",
+            sys.executable,
+            "-m",
+            "distillguard",
+            "simulate",
+            "--scenario",
+            args.scenario,
+            "--events",
+            str(args.events),
+            "--seed",
+            str(args.seed),
+            "--out",
+            str(out),
+            "--quiet",
         ]
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True)
@@ -46,7 +61,9 @@ def main() -> None:
         n = events.num_rows
         size_mb = (out / "events.parquet").stat().st_size / 1e6
         t1 = time.perf_counter()
-        pq.write_table(events, Path(tmp) / "baseline.parquet", compression="zstd", row_group_size=128 * 1024)
+        pq.write_table(
+            events, Path(tmp) / "baseline.parquet", compression="zstd", row_group_size=128 * 1024
+        )
         base = time.perf_counter() - t1
         summary = json.loads((out / "summary.json").read_text())
 

@@ -28,11 +28,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="Fetch and inspect the real-prompt corpus the simulator uses.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="Fetch and inspect the real-prompt corpus the simulator uses.", no_args_is_help=True
+)
 app.add_typer(data_app, name="data")
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -63,7 +65,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Detect and stop adversarial distillation of model APIs."""
@@ -72,12 +77,20 @@ def main(
 @app.command()
 @friendly
 def simulate(
-    scenario: Annotated[str, typer.Option("--scenario", "-s", help="Shipped scenario name or a scenario YAML file.")] = "standard",
-    seed: Annotated[int, typer.Option(help="Random seed; same scenario and seed give the same bytes.")] = 0,
-    events: Annotated[int | None, typer.Option(help="Number of events (default: the scenario's own).")] = None,
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="Shipped scenario name or a scenario YAML file.")
+    ] = "standard",
+    seed: Annotated[
+        int, typer.Option(help="Random seed; same scenario and seed give the same bytes.")
+    ] = 0,
+    events: Annotated[
+        int | None, typer.Option(help="Number of events (default: the scenario's own).")
+    ] = None,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("sim-out"),
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Also write events.jsonl.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")
+    ] = False,
 ) -> None:
     """Simulate API traffic (benign users and distillation campaigns) from real prompts.
 
@@ -88,17 +101,26 @@ def simulate(
     from distillguard.sim.run import run_simulation
 
     t0 = time.perf_counter()
-    result, written = run_simulation(scenario, seed=seed, events=events, out=out, jsonl=jsonl, progress=not quiet)
+    result, written = run_simulation(
+        scenario, seed=seed, events=events, out=out, jsonl=jsonl, progress=not quiet
+    )
     if not quiet:
         print_summary(result.summary)
-        console.print(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - t0:.1f} s")
+        console.print(
+            f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - t0:.1f} s"
+        )
 
 
 def print_summary(summary: dict[str, object]) -> None:
     """Rich tables of a simulation summary."""
     roles = summary["roles"]
     assert isinstance(roles, dict)
-    t = Table(title=f"scenario {summary['scenario']} (seed {summary['seed']}): {summary['events']:,} events, {summary['accounts']:,} accounts")
+    t = Table(
+        title=(
+            f"scenario {summary['scenario']} (seed {summary['seed']}): "
+            f"{summary['events']:,} events, {summary['accounts']:,} accounts"
+        )
+    )
     t.add_column("role")
     t.add_column("accounts", justify="right")
     t.add_column("events", justify="right")
@@ -112,10 +134,17 @@ def print_summary(summary: dict[str, object]) -> None:
         for col in ("campaign", "accounts", "events", "cover share", "max req/account"):
             c.add_column(col, justify="left" if col == "campaign" else "right")
         for cid, d in camps.items():
-            c.add_row(cid, f"{d['accounts']:,}", f"{d['events']:,}", f"{d['cover_share']:.0%}", f"{d['max_requests_per_account']:,}")
+            c.add_row(
+                cid,
+                f"{d['accounts']:,}",
+                f"{d['events']:,}",
+                f"{d['cover_share']:.0%}",
+                f"{d['max_requests_per_account']:,}",
+            )
         console.print(c)
     console.print(
-        f"attack accounts: {summary['attack_accounts']:,} ({summary['attack_account_share']:.1%} of accounts), "
+        f"attack accounts: {summary['attack_accounts']:,} "
+        f"({summary['attack_account_share']:.1%} of accounts), "
         f"attack events: {summary['attack_event_share']:.1%} of events"
     )
 
@@ -123,12 +152,18 @@ def print_summary(summary: dict[str, object]) -> None:
 @app.command()
 @friendly
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Parquet, JSON Lines or OpenAI-form JSONL files.")],
-    quarantine: Annotated[Path, typer.Option(help="Where to write quarantined rows (JSON Lines).")] = Path("quarantine.jsonl"),
-    fmt: Annotated[str | None, typer.Option("--format", help="parquet, jsonl or openai (default: detect).")] = None,
+    files: Annotated[
+        list[Path], typer.Argument(help="Parquet, JSON Lines or OpenAI-form JSONL files.")
+    ],
+    quarantine: Annotated[
+        Path, typer.Option(help="Where to write quarantined rows (JSON Lines).")
+    ] = Path("quarantine.jsonl"),
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="parquet, jsonl or openai (default: detect).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print counts as JSON.")] = False,
 ) -> None:
-    """Check interaction logs against the schema; quarantine bad rows with file, row, field, reason."""
+    """Check interaction logs against the schema; quarantine bad rows (file, row, field, reason)."""
     from distillguard.ingest import read_events, write_quarantine
 
     result = read_events(files, fmt=fmt, progress=not as_json)
@@ -140,7 +175,9 @@ def validate(
         totals["good"] += counts.good
         totals["quarantined"] += counts.quarantined
     if as_json:
-        console.print_json(json.dumps({"files": per_file, **totals, "quarantine_file": str(quarantine)}))
+        console.print_json(
+            json.dumps({"files": per_file, **totals, "quarantine_file": str(quarantine)})
+        )
     else:
         t = Table(title="validation")
         t.add_column("file")
@@ -162,7 +199,9 @@ def validate(
 @app.command()
 @friendly
 def scenarios(
-    name: Annotated[str | None, typer.Argument(help="Show one scenario (name or file) in full.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="Show one scenario (name or file) in full.")
+    ] = None,
 ) -> None:
     """List the shipped scenarios, or show one."""
     from distillguard.sim.scenario import load_scenario, shipped_scenarios
@@ -174,18 +213,25 @@ def scenarios(
         for n in sorted(shipped_scenarios()):
             s = load_scenario(n)
             t.add_row(
-                n, f"{s.events:,}", f"{sum(p.accounts for p in s.populations):,}",
-                ", ".join(c.id for c in s.campaigns), f"{sum(c.accounts for c in s.campaigns):,}",
+                n,
+                f"{s.events:,}",
+                f"{sum(p.accounts for p in s.populations):,}",
+                ", ".join(c.id for c in s.campaigns),
+                f"{sum(c.accounts for c in s.campaigns):,}",
             )
         console.print(t)
         return
     s = load_scenario(name)
     console.print(f"[bold]{s.name}[/]: {s.description}")
     for p in s.populations:
-        console.print(f"  benign {p.role}: {p.accounts:,} accounts, {p.share:.0%} of benign events", highlight=False)
+        console.print(
+            f"  benign {p.role}: {p.accounts:,} accounts, {p.share:.0%} of benign events",
+            highlight=False,
+        )
     for c in s.campaigns:
         console.print(
-            f"  campaign {c.id}: {c.accounts:,} accounts x {c.requests_per_account[0]}-{c.requests_per_account[1]} "
+            f"  campaign {c.id}: {c.accounts:,} accounts x "
+            f"{c.requests_per_account[0]}-{c.requests_per_account[1]} "
             f"requests, cover {c.cover_fraction:.0%}, {c.proxies} {c.proxy_kind} proxies",
             highlight=False,
         )
@@ -204,7 +250,9 @@ def data_fetch() -> None:
 @data_app.command("info")
 @friendly
 def data_info(
-    rebuild: Annotated[bool, typer.Option(help="Rebuild the corpus cache from the data packages.")] = False,
+    rebuild: Annotated[
+        bool, typer.Option(help="Rebuild the corpus cache from the data packages.")
+    ] = False,
 ) -> None:
     """Build (if needed) and describe the real-prompt corpus."""
     from distillguard.sim.corpus import load_corpus
@@ -219,13 +267,17 @@ def data_info(
 def demo(
     scenario: Annotated[str, typer.Option("--scenario", "-s")] = "standard",
     seed: Annotated[int, typer.Option()] = 1001,
-    events: Annotated[int | None, typer.Option(help="Number of events (default: 100,000).")] = 100_000,
+    events: Annotated[
+        int | None, typer.Option(help="Number of events (default: 100,000).")
+    ] = 100_000,
     out: Annotated[Path, typer.Option()] = Path("runs/demo"),
 ) -> None:
     """The main job on the embedded default: simulate a scenario and summarise it."""
     from distillguard.sim.run import run_simulation
 
     t0 = time.perf_counter()
-    result, written = run_simulation(scenario, seed=seed, events=events, out=out, jsonl=False, progress=True)
+    result, _ = run_simulation(
+        scenario, seed=seed, events=events, out=out, jsonl=False, progress=True
+    )
     print_summary(result.summary)
     console.print(f"wrote {out} in {time.perf_counter() - t0:.1f} s")

@@ -103,14 +103,17 @@ def _convert(
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
         raise _fail(doc, path, f"expected an ISO-8601 time, got {value!r}", error)
     if origin is tuple:
-        args = get_args(tp)
+        targs = get_args(tp)
         if not isinstance(value, list):
             raise _fail(doc, path, f"expected a list, got {value!r}", error)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v, doc, (*path, i), error) for i, v in enumerate(value))
-        if len(value) != len(args):
-            raise _fail(doc, path, f"expected {len(args)} items, got {len(value)}", error)
-        return tuple(_convert(a, v, doc, (*path, i), error) for i, (a, v) in enumerate(zip(args, value, strict=True)))
+        if len(targs) == 2 and targs[1] is Ellipsis:
+            return tuple(_convert(targs[0], v, doc, (*path, i), error) for i, v in enumerate(value))
+        if len(value) != len(targs):
+            raise _fail(doc, path, f"expected {len(targs)} items, got {len(value)}", error)
+        return tuple(
+            _convert(a, v, doc, (*path, i), error)
+            for i, (a, v) in enumerate(zip(targs, value, strict=True))
+        )
     if origin is dict:
         key_tp, val_tp = get_args(tp)
         if not isinstance(value, dict):

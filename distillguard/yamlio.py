@@ -54,7 +54,9 @@ def _construct(
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise error(
-                    "mapping keys must be plain strings", path=source, line=key_node.start_mark.line + 1
+                    "mapping keys must be plain strings",
+                    path=source,
+                    line=key_node.start_mark.line + 1,
                 )
             key = str(key_node.value)
             if key in out:
@@ -65,7 +67,9 @@ def _construct(
             out[key] = _construct(value_node, (*path, key), lines, source, error)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*path, i), lines, source, error) for i, item in enumerate(node.value)]
+        return [
+            _construct(item, (*path, i), lines, source, error) for i, item in enumerate(node.value)
+        ]
     # Scalars: let the safe constructor resolve ints, floats, bools, timestamps.
     return yaml.SafeLoader(" ").construct_object(node, deep=True)
 
@@ -88,9 +92,7 @@ def load_yaml_text(
     return YamlDoc(data=data, source=source, lines=lines)
 
 
-def load_yaml_file(
-    path: str | Path, error: type[DistillguardError] = DistillguardError
-) -> YamlDoc:
+def load_yaml_file(path: str | Path, error: type[DistillguardError] = DistillguardError) -> YamlDoc:
     """Read and parse a YAML file, with a clear error if it cannot be read."""
     p = Path(path)
     try:

@@ -127,7 +127,6 @@ def campaign(
             replace=False,
         )
     ]
-    assert ctx.cover_cursor is not None
 
     lo, hi = c.requests_per_account
     counts = rng.integers(lo, hi + 1, size=accounts)
@@ -215,7 +214,7 @@ def campaign(
             msgs.append(("user", user))
             params = Params(max_tokens=c.max_tokens, temperature=float(rng.choice([0.6, 0.8, 1.0])))
             if rng.random() < c.n_rate:
-                params.n = int(rng.integers(2, c.n_max + 1)) if c.n_max >= 2 else 1
+                params.n = int(rng.choice([k for k in (2, 3, 4, 5, 8) if k <= c.n_max] or [1]))
             if rng.random() < c.logprobs_rate:
                 params.logprobs = True
                 params.top_logprobs = int(rng.choice([5, 10, 20]))

@@ -64,7 +64,7 @@ def _new_account(
 ) -> Account:
     tz = float(draw_timezones(rng, 1)[0])
     tier = weighted_choice(rng, pop.tiers)
-    acct = Account(
+    return Account(
         account_id=hex_id(rng, "acct_"),
         org_id=str(kw.get("org_id") or hex_id(rng, "org_", 6)),
         role=role,
@@ -80,13 +80,12 @@ def _new_account(
         tz=tz,
         model_weights=pop.models,
     )
-    return acct
 
 
 def _person_params(rng: np.random.Generator, model: str, stream_rate: float, dev: bool) -> Params:
     p = Params()
     if rng.random() < 0.5:
-        p.temperature = float(rng.choice([0.0, 0.2, 0.5, 0.7, 1.0]))
+        p.temperature = float(rng.choice([0.0, 0.2, 0.5, 0.6, 0.7, 0.8, 1.0]))
     if rng.random() < stream_rate:
         p.stream = True
     if rng.random() < (0.35 if dev else 0.15):
@@ -97,10 +96,10 @@ def _person_params(rng: np.random.Generator, model: str, stream_rate: float, dev
         if rng.random() < 0.08:
             p.tools = _TOOLS
         if rng.random() < 0.03:
-            p.n = int(rng.integers(2, 5))
+            p.n = int(rng.choice([2, 3, 4, 5, 8]))
         if rng.random() < 0.03:
             p.logprobs = True
-            p.top_logprobs = int(rng.integers(1, 6))
+            p.top_logprobs = int(rng.choice([1, 2, 3, 5, 10, 20]))
     return p
 
 
@@ -184,7 +183,6 @@ def _conversation_sessions(
 
 def chat_users(ctx: SimContext, rng: np.random.Generator, pop: Population, events: int) -> None:
     """People chatting through apps and SDKs: multi-turn, evenings, heavy-tailed volume."""
-    assert ctx.chat_cursor is not None  # set up by the simulator before any population runs
     vols = allocate_volumes(rng, events, pop.accounts, pop.volume_alpha)
     for v in vols:
         idx = ctx.add_account(_new_account(ctx, rng, pop, "chat_user"))
@@ -203,7 +201,6 @@ def chat_users(ctx: SimContext, rng: np.random.Generator, pop: Population, event
 
 def developers(ctx: SimContext, rng: np.random.Generator, pop: Population, events: int) -> None:
     """Developers: coding-heavy conversations in office hours, SDK clients, bigger params."""
-    assert ctx.chat_cursor is not None and ctx.dev_cursor is not None
     vols = allocate_volumes(rng, events, pop.accounts, pop.volume_alpha)
     sdk = ("openai-python", "openai-node", "httpx", "requests", "frameworks", "curl", "go", "java")
     for v in vols:
@@ -267,7 +264,7 @@ def app_integrations(
             row = rows[pos]
             reply = pools.responses[row]
             if reply and rng.random() < 0.5:
-                filler = reply  # e.g. summarise/translate a longer document
+                filler = ctx.fresh(reply, rng)  # e.g. summarise/translate a longer document
             else:
                 filler = ctx.text_of(row, epoch, rng)
             user = user_t.replace("{text}", filler[:4000])
@@ -378,7 +375,6 @@ def org_members(ctx: SimContext, rng: np.random.Generator, pop: Population, even
     They share an address block, often a payment method, and were created in an
     onboarding burst: everything a naive hydra detector looks for, all legitimate.
     """
-    assert ctx.chat_cursor is not None and ctx.dev_cursor is not None
     university = pop.org_kind == "university"
     role = "university_member" if university else "org_member"
     lo, hi = pop.org_size

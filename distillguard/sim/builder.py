@@ -155,19 +155,25 @@ class EventBuilder:
             "ip": pa.array(self.ip, pa.string()),
             "user_agent": pa.array(self.user_agent, pa.string()),
             "payment_fingerprint": per_account([a.payment for a in accounts], pa.string()),
-            "account_created_at": per_account([a.created_at_us for a in accounts], pa.int64()).cast(TIMESTAMP_TYPE),
+            "account_created_at": per_account([a.created_at_us for a in accounts], pa.int64()).cast(
+                TIMESTAMP_TYPE
+            ),
             "account_tier": per_account([a.tier for a in accounts], pa.string()),
             "model": pa.array(self.model, pa.string()),
             "messages": pa.ListArray.from_arrays(
                 pa.array(self.msg_offsets, pa.int32()),
                 pa.StructArray.from_arrays(
-                    [pa.array(self.msg_roles, pa.string()), pa.array(self.msg_contents, pa.string())],
+                    [
+                        pa.array(self.msg_roles, pa.string()),
+                        pa.array(self.msg_contents, pa.string()),
+                    ],
                     fields=list(MESSAGE_TYPE),
                 ),
             ),
             "prompt": pa.nulls(n, pa.string()),
             "params": pa.StructArray.from_arrays(
-                [pa.array(self.params[f.name], f.type) for f in PARAMS_TYPE], fields=list(PARAMS_TYPE)
+                [pa.array(self.params[f.name], f.type) for f in PARAMS_TYPE],
+                fields=list(PARAMS_TYPE),
             ),
             "conversation_id": pa.array(self.conversation_id, pa.string()),
             "prompt_tokens": pa.array(self.prompt_tokens, pa.int64()),

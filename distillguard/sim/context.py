@@ -24,12 +24,15 @@ class SimContext:
     builder: EventBuilder
     start_us: int
     days: float
+    chat_cursor: Cursor
+    dev_cursor: Cursor
+    cover_cursor: Cursor
     accounts: list[Account] = field(default_factory=list)
-    chat_cursor: Cursor | None = None
-    dev_cursor: Cursor | None = None
-    cover_cursor: Cursor | None = None
-    #: Reuse counters per corpus row (to vary text on reuse across accounts).
-    row_uses: dict[int, int] = field(default_factory=dict)
+    #: How often each exact text has been handed out to benign or cover traffic.
+    #: The corpus repeats some texts across conversations and the pools overlap
+    #: (developers draw from chat conversations too), so reuse is counted per text,
+    #: not per cursor: only the first use anywhere is verbatim.
+    text_uses: dict[str, int] = field(default_factory=dict)
 
     @property
     def end_us(self) -> int:
@@ -39,8 +42,16 @@ class SimContext:
         self.accounts.append(account)
         return len(self.accounts) - 1
 
+    def fresh(self, text: str, rng: np.random.Generator) -> str:
+        """``text`` on its first use, a varied copy on every later one."""
+        k = self.text_uses.get(text, 0)
+        self.text_uses[text] = k + 1
+        return vary(text, k, rng)
+
     def text_of(self, row: int, epoch: int, rng: np.random.Generator) -> str:
-        return vary(self.pools.texts[row], epoch, rng)
+        """Corpus row ``row`` as a fresh text (``epoch`` is ignored: see ``text_uses``)."""
+        del epoch
+        return self.fresh(self.pools.texts[row], rng)
 
     def completion_tokens(
         self, row: int | None, rng: np.random.Generator, median: float = 350.0

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -99,19 +100,32 @@ def _event_ids(rng: np.random.Generator, n: int) -> list[str]:
 
 
 def simulate(
-    scenario: Scenario, pools: Pools, *, seed: int, events: int | None = None
+    scenario: Scenario,
+    pools: Pools,
+    *,
+    seed: int,
+    events: int | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
 ) -> SimResult:
-    """Generate a whole scenario deterministically from ``seed``."""
+    """Generate a whole scenario deterministically from ``seed``.
+
+    ``on_progress(step, events_done)`` is called after each campaign and population.
+    """
     plan = plan_run(scenario, events)
     root = np.random.SeedSequence([seed, 0x5D15])
     streams = root.spawn(3 + len(scenario.populations) + len(scenario.campaigns))
     rng_cursor = np.random.default_rng(streams[0])
     rng_ids = np.random.default_rng(streams[1])
     start_us = int(scenario.start.timestamp() * 1_000_000)
-    ctx = SimContext(pools=pools, builder=EventBuilder(), start_us=start_us, days=scenario.days)
-    ctx.chat_cursor = Cursor(len(pools.chat_convs), rng_cursor)
-    ctx.dev_cursor = Cursor(len(pools.dev_convs), rng_cursor)
-    ctx.cover_cursor = Cursor(len(pools.cover_convs), rng_cursor)
+    ctx = SimContext(
+        pools=pools,
+        builder=EventBuilder(),
+        start_us=start_us,
+        days=scenario.days,
+        chat_cursor=Cursor(len(pools.chat_convs), rng_cursor),
+        dev_cursor=Cursor(len(pools.dev_convs), rng_cursor),
+        cover_cursor=Cursor(len(pools.cover_convs), rng_cursor),
+    )
 
     # Attack volume is fixed per account; benign traffic fills the rest.
     nominal_attack = sum(
@@ -127,6 +141,8 @@ def simulate(
         )
         attack_events += len(ctx.builder)
         chunks.append(ctx.builder.flush(ctx.accounts))
+        if on_progress is not None:
+            on_progress(f"campaign {c.id}", sum(len(ch["ts"]) for ch in chunks))
     benign_events = max(plan.events - attack_events, sum(plan.population_accounts))
     share_sum = sum(p.share for p in scenario.populations)
     benign_done = 0
@@ -137,7 +153,7 @@ def simulate(
         else:
             pop_events = max(n, round(benign_events * pop.share / share_sum))
         benign_done += pop_events
-        pop_scaled = pop if n == pop.accounts else _with_accounts(pop, n)
+        pop_scaled = pop if n == pop.accounts else replace(pop, accounts=n)
         if pop.role == "chat_user":
             benign.chat_users(ctx, rng, pop_scaled, pop_events)
         elif pop.role == "developer":
@@ -149,6 +165,8 @@ def simulate(
         else:
             benign.org_members(ctx, rng, pop_scaled, pop_events)
         chunks.append(ctx.builder.flush(ctx.accounts))
+        if on_progress is not None:
+            on_progress(f"{pop.role} population", sum(len(ch["ts"]) for ch in chunks))
 
     chunks = [c for c in chunks if len(c["ts"])]
     ts = np.concatenate([c["ts"].cast(pa.int64()).to_numpy() for c in chunks])
@@ -171,12 +189,6 @@ def simulate(
     return SimResult(
         ordered=ordered, labels=labels, summary=summarize(scenario, seed, ordered, labels)
     )
-
-
-def _with_accounts(pop: object, n: int) -> object:
-    from dataclasses import replace
-
-    return replace(pop, accounts=n)  # type: ignore[type-var]
 
 
 def summarize(

@@ -90,7 +90,8 @@ def profile(name: str) -> F64:
     1.0
     """
     w = np.asarray(_PROFILES[name], dtype=np.float64)
-    return w / w.sum()
+    out: F64 = w / w.sum()
+    return out
 
 
 def draw_timezones(rng: np.random.Generator, n: int) -> F64:
@@ -127,7 +128,8 @@ def draw_local_times(
     end = start_us + int(days * US_PER_DAY)
     # Shifting by the time zone pushes some times out of the window: wrap them.
     span = end - start_us
-    return (start_us + np.mod(t - start_us, span)).astype(np.int64)
+    wrapped: I64 = (start_us + np.mod(t - start_us, span)).astype(np.int64)
+    return wrapped
 
 
 def think_times_s(

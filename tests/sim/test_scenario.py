@@ -50,7 +50,8 @@ def test_stealth_promises() -> None:
     assert c.requests_per_account[1] <= 50
     assert c.cover_fraction >= 0.5
     assert c.jitter_s > 0
-    assert c.proxy_kind == "residential" and c.proxies >= c.accounts
+    assert c.proxy_kind == "residential"
+    assert c.proxies >= c.accounts
 
 
 def test_standard_has_about_20000_benign_accounts_and_several_campaigns() -> None:
