@@ -237,6 +237,298 @@ def scenarios(
         )
 
 
+def _top_table(accounts: object, top: int) -> None:
+    """Rich table of the highest-scoring accounts."""
+    import pyarrow as pa
+
+    assert isinstance(accounts, pa.Table)
+    t = Table(title=f"top {min(top, accounts.num_rows)} of {accounts.num_rows:,} accounts by risk")
+    for col in ("account", "risk", "verdict", "requests", "reasons"):
+        t.add_column(col, overflow="fold")
+    colours = {"block": "bold red", "restrict": "red", "watch": "yellow", "allow": "green"}
+    for row in accounts.slice(0, top).to_pylist():
+        v = row["verdict"]
+        t.add_row(
+            row["account_id"],
+            f"{row['risk']:.4f}",
+            f"[{colours.get(v, '')}]{v}[/]",
+            f"{int(row['requests']):,}",
+            "\n".join(row["reasons"][1:4]),
+        )
+    console.print(t)
+    counts: dict[str, int] = {}
+    for v in accounts.column("verdict").to_pylist():
+        counts[v] = counts.get(v, 0) + 1
+    console.print(
+        "verdicts: "
+        + ", ".join(f"{k} {counts.get(k, 0):,}" for k in ("block", "restrict", "watch", "allow"))
+    )
+
+
+@app.command()
+@friendly
+def scan(
+    inputs: Annotated[list[Path], typer.Argument(help="Parquet, JSONL or OpenAI-form log files.")],
+    store: Annotated[Path, typer.Option(help="DuckDB store (created if missing).")] = Path(
+        "distillguard.duckdb"
+    ),
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("scan-out"),
+    output_format: Annotated[
+        list[str] | None, typer.Option("--format", help="Extra outputs: json, csv (repeatable).")
+    ] = None,
+    calibration: Annotated[
+        Path | None, typer.Option(help="Calibration file from `distillguard calibrate`.")
+    ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="Model file from `distillguard train` (weights + calibration)."),
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--input-format", help="parquet, jsonl or openai.")
+    ] = None,
+    top: Annotated[int, typer.Option(help="Accounts to show.")] = 15,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Load logs into the store and score every account, with reasons.
+
+    Writes OUT/accounts.parquet (account_id, risk, score, verdict, reasons, features).
+    Loading is idempotent by event_id and incremental: run it on each new day's file.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from distillguard.scan import ScanOptions
+    from distillguard.scan import scan as run_scan
+
+    opts = ScanOptions(
+        store=store,
+        out=out,
+        formats=("parquet", *(output_format or [])),
+        calibration=calibration,
+        model=model,
+        fmt=fmt,
+    )
+    total = _count_rows(inputs)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=quiet,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("loading events", total=total)
+
+        def step(_: str, rows: int) -> None:
+            bar.update(task, advance=rows)
+
+        result = run_scan(inputs, opts, on_progress=step)
+    if quiet:
+        return
+    load = result.load
+    console.print(
+        f"loaded {load.inserted:,} new events ({load.duplicates:,} already stored, "
+        f"{len(load.quarantined):,} quarantined) into {store}"
+    )
+    _top_table(result.accounts, top)
+    console.print(
+        f"wrote {', '.join(str(p) for p in result.written)} in {result.timings['total_s']:.1f} s"
+    )
+
+
+def _count_rows(inputs: list[Path]) -> int | None:
+    """Rows to expect, for the progress bar (Parquet metadata; None when unknown)."""
+    import pyarrow.parquet as pq
+
+    total = 0
+    for p in inputs:
+        if p.suffix != ".parquet" or not p.is_file():
+            return None
+        try:
+            total += pq.read_metadata(p).num_rows
+        except Exception:
+            return None
+    return total
+
+
+@app.command()
+@friendly
+def signals(
+    inputs: Annotated[list[Path], typer.Argument(help="Log files.")],
+    out: Annotated[Path, typer.Option(help="Output file (.parquet, .csv or .jsonl).")] = Path(
+        "signals.parquet"
+    ),
+    fmt: Annotated[
+        str | None, typer.Option("--input-format", help="parquet, jsonl or openai.")
+    ] = None,
+    list_only: Annotated[
+        bool, typer.Option("--list", help="List the registered signals and exit.")
+    ] = False,
+) -> None:
+    """Every event's request-level signal values, one column per signal output."""
+    from distillguard.ingest import read_events
+    from distillguard.signals import compute_signals, create
+    from distillguard.signals.base import available
+
+    if list_only:
+        t = Table(title="request-level signals")
+        t.add_column("name")
+        t.add_column("columns")
+        t.add_column("what it flags", overflow="fold")
+        for name in available():
+            sig = create(name)
+            t.add_row(name, ", ".join(f.name for f in sig.outputs), sig.description)
+        console.print(t)
+        return
+    result = read_events(inputs, fmt=fmt, progress=True)
+    table = compute_signals(result.table)
+    _write_table(table, out)
+    console.print(
+        f"wrote {table.num_rows:,} events x {table.num_columns - 2} signal columns to {out}"
+        + (f" ({len(result.quarantined):,} rows quarantined)" if result.quarantined else "")
+    )
+
+
+def _write_table(table: object, out: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    assert isinstance(table, pa.Table)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    if out.suffix == ".csv":
+        pacsv.write_csv(table, tmp)
+    elif out.suffix in (".jsonl", ".json"):
+        with tmp.open("w", encoding="utf-8") as fh:
+            for row in table.to_pylist():
+                fh.write(json.dumps(row, default=str) + "\n")
+    else:
+        pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(out)
+
+
+@app.command()
+@friendly
+def calibrate(
+    benign: Annotated[list[Path], typer.Argument(help="Logs of known-benign traffic.")],
+    out: Annotated[Path, typer.Option(help="Calibration file to write.")] = Path(
+        "calibration.json"
+    ),
+    store: Annotated[
+        Path | None, typer.Option(help="Store for the benign traffic (default: a temporary one).")
+    ] = None,
+    watch_fpr: Annotated[float, typer.Option(help="Benign FPR of watch-or-worse.")] = 0.01,
+    restrict_fpr: Annotated[float, typer.Option(help="Benign FPR of restrict-or-worse.")] = 0.001,
+    block_fpr: Annotated[float, typer.Option(help="Benign FPR of block.")] = 0.0002,
+) -> None:
+    """Recalibrate risk and verdict thresholds on your own known-benign traffic."""
+    import tempfile
+
+    from distillguard.calibrate import calibrate_on_logs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cal = calibrate_on_logs(
+            benign,
+            store or Path(tmp) / "benign.duckdb",
+            fpr={"watch": watch_fpr, "restrict": restrict_fpr, "block": block_fpr},
+        )
+    out.write_text(cal.to_json() + "\n", encoding="utf-8")
+    console.print(
+        f"calibrated on {cal.benign_accounts:,} benign accounts: "
+        + ", ".join(
+            f"{v} at score >= {t:.3f} (FPR {cal.fpr[v]:.1%})" for v, t in cal.thresholds.items()
+        )
+    )
+    console.print(f"wrote {out}; use it with `distillguard scan --calibration {out}`")
+
+
+@app.command()
+@friendly
+def train(
+    inputs: Annotated[list[Path], typer.Argument(help="Labelled traffic logs.")],
+    labels: Annotated[Path, typer.Option(help="labels.parquet for those logs.")],
+    out: Annotated[Path, typer.Option(help="Model file to write.")] = Path("model.json"),
+    store: Annotated[
+        Path | None, typer.Option(help="Store for the training traffic (default: temporary).")
+    ] = None,
+) -> None:
+    """Fit evidence weights on labelled traffic (optional; scan needs no labels)."""
+    import tempfile
+
+    from distillguard.ingest import read_labels
+    from distillguard.ingest.store import Store
+    from distillguard.scoring.train import train as fit
+
+    with tempfile.TemporaryDirectory() as tmp, Store(store or Path(tmp) / "train.duckdb") as s:
+        s.load(inputs)
+        profiles = s.profile_table()
+    model = fit(profiles, read_labels(labels), source=", ".join(str(p) for p in inputs))
+    model.save(out)
+    t = Table(title="learned evidence weights")
+    t.add_column("term")
+    t.add_column("weight", justify="right")
+    for k, v in model.weights.items():
+        t.add_row(k, f"{v:+.3f}")
+    console.print(t)
+    console.print(f"wrote {out}; use it with `distillguard scan --model {out}`")
+
+
+@app.command("eval")
+@friendly
+def eval_(
+    labels: Annotated[
+        Path, typer.Option(help="labels.parquet (account_id, is_attack, campaign_id, role).")
+    ],
+    accounts: Annotated[Path, typer.Option(help="accounts.parquet from `distillguard scan`.")],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write all metrics as JSON.")
+    ] = None,
+    signals_eval: Annotated[
+        bool,
+        typer.Option(
+            "--signals/--no-signals",
+            help="Also evaluate request-level signals (chain-of-thought held-out families).",
+        ),
+    ] = True,
+    seed: Annotated[int, typer.Option(help="Seed for sampling the signal evaluation sets.")] = 0,
+) -> None:
+    """Detection metrics: ROC-AUC, TPR at FPR 0.1%/1%, FPR by role, recall by campaign, misses."""
+    import pyarrow.parquet as pq
+
+    from distillguard.evaluate.metrics import evaluate_accounts, render_report
+    from distillguard.ingest import read_labels
+
+    try:
+        acc = pq.read_table(accounts)
+    except (OSError, ValueError) as exc:
+        raise DistillguardError(f"cannot read accounts: {exc}", path=accounts) from exc
+    report = evaluate_accounts(acc, read_labels(labels))
+    render_report(report, console)
+    out = report.to_dict()
+    if signals_eval:
+        out["signals"] = _signal_eval(seed)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = json_out.with_name(f".{json_out.name}.tmp")
+        tmp.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(json_out)
+        console.print(f"wrote {json_out}")
+
+
+def _signal_eval(seed: int) -> dict[str, object]:
+    """Held-out family evaluation of the chain-of-thought signal (needs the corpus)."""
+    from distillguard.errors import CorpusError
+    from distillguard.evaluate.cot import evaluate_cot
+
+    try:
+        cot = evaluate_cot(seed=seed, n_benign=20_000)
+    except CorpusError as exc:
+        console.print(f"[yellow]signal evaluation skipped:[/] {exc}")
+        return {"cot_elicitation": None, "skipped": str(exc)}
+    console.print(cot.table(), highlight=False)
+    return {"cot_elicitation": cot.to_dict()}
+
+
 @data_app.command("fetch")
 @friendly
 def data_fetch() -> None:
@@ -266,18 +558,36 @@ def data_info(
 @friendly
 def demo(
     scenario: Annotated[str, typer.Option("--scenario", "-s")] = "standard",
-    seed: Annotated[int, typer.Option()] = 1001,
-    events: Annotated[
-        int | None, typer.Option(help="Number of events (default: 100,000).")
-    ] = 100_000,
+    seed: Annotated[int, typer.Option(help="A test seed (calibration used seeds 100-119).")] = 1001,
+    events: Annotated[int | None, typer.Option(help="Number of events.")] = 100_000,
     out: Annotated[Path, typer.Option()] = Path("runs/demo"),
 ) -> None:
-    """The main job on the embedded default: simulate a scenario and summarise it."""
+    """The main job on the embedded default: simulate, scan, evaluate.
+
+    Simulates a scenario from real prompts, loads it into a fresh DuckDB store,
+    scores every account with reasons, and measures detection against the labels.
+    """
+    from distillguard.evaluate.metrics import evaluate_accounts, render_report, write_json
+    from distillguard.ingest import read_labels
+    from distillguard.scan import ScanOptions
+    from distillguard.scan import scan as run_scan
     from distillguard.sim.run import run_simulation
 
     t0 = time.perf_counter()
+    sim_dir, scan_dir, store = out / "sim", out / "scan", out / "distillguard.duckdb"
+    store.unlink(missing_ok=True)
     result, _ = run_simulation(
-        scenario, seed=seed, events=events, out=out, jsonl=False, progress=True
+        scenario, seed=seed, events=events, out=sim_dir, jsonl=False, progress=True
     )
     print_summary(result.summary)
-    console.print(f"wrote {out} in {time.perf_counter() - t0:.1f} s")
+    console.rule("scan")
+    scanned = run_scan([sim_dir / "events.parquet"], ScanOptions(store=store, out=scan_dir))
+    _top_table(scanned.accounts, 10)
+    console.rule("evaluation against the simulator's labels")
+    report = evaluate_accounts(scanned.accounts, read_labels(sim_dir / "labels.parquet"))
+    render_report(report, console)
+    write_json(report, out / "eval.json")
+    console.print(
+        f"wrote {sim_dir}, {scan_dir / 'accounts.parquet'}, {out / 'eval.json'} "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )

@@ -208,5 +208,7 @@ def compute_signals(
                 cols[f.name] = out[f.name]
         parts.append(pa.table(cols))
     if not parts:
-        return pa.table({"event_id": pa.array([], pa.string()), "account_id": pa.array([], pa.string())})
+        return pa.table(
+            {"event_id": pa.array([], pa.string()), "account_id": pa.array([], pa.string())}
+        )
     return pa.concat_tables(parts)

@@ -85,9 +85,7 @@ class HarvestParams(Signal):
         flags = {
             "param_n_gt1": _flag(pc.greater(n, 1)),
             "param_logprobs": _flag(
-                pc.or_kleene(
-                    pc.equal(batch.param("logprobs"), True), pc.greater(top, 0)
-                )
+                pc.or_kleene(pc.equal(batch.param("logprobs"), True), pc.greater(top, 0))
             ),
             # logit_bias is JSON text: "{}", "null" or blanks mean none was set.
             "param_logit_bias": _flag(

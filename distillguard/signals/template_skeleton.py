@@ -29,13 +29,21 @@ from __future__ import annotations
 import hashlib
 import weakref
 from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from distillguard.signals.base import EventBatch, Signal, register
+
+#: Batches at least this long hash their prefixes and suffixes on two threads.
+PARALLEL_MIN_ROWS = 20_000
+
+#: Raw characters normalised per hashed end, as a multiple of the hashed length.
+WINDOW_FACTOR = 2
 
 #: Batches at least this long are hashed by DuckDB (vectorised MD5, both cores);
 #: shorter ones by :mod:`hashlib`, which has no per-call setup.  Same bytes either way.
@@ -78,18 +86,35 @@ def normalise(text: pa.Array | pa.ChunkedArray) -> pa.Array:
 def normalised_head(text: pa.Array, chars: int) -> pa.Array:
     """The first ``chars`` code points of :func:`normalise` of each text.
 
-    Only a raw window of ``4 * chars`` code points is normalised (the whole text can be
-    megabytes); whitespace runs shrink that window, so the result is shorter than
-    ``chars`` only for texts that open with a long run of whitespace.
+    Only a raw window of ``WINDOW_FACTOR * chars`` code points is normalised (the whole
+    text can be megabytes); whitespace and digit runs shrink that window, so the result
+    is shorter than ``chars`` only for texts that open with long runs of them.
     """
-    window = pc.utf8_slice_codeunits(text, 0, 4 * chars)
+    window = pc.utf8_slice_codeunits(text, 0, WINDOW_FACTOR * chars)
     return pc.utf8_slice_codeunits(normalise(window), 0, chars)
 
 
 def normalised_tail(text: pa.Array, chars: int) -> pa.Array:
     """The last ``chars`` code points of :func:`normalise` of each text (see the head)."""
-    window = pc.utf8_slice_codeunits(text, -4 * chars)
-    return pc.utf8_slice_codeunits(normalise(window), -chars)
+    return pc.utf8_slice_codeunits(normalise(tail_window(text, WINDOW_FACTOR * chars)), -chars)
+
+
+def tail_window(text: pa.Array, chars: int) -> pa.Array:
+    """The last ``chars`` code points of each text.
+
+    A negative-offset slice walks every text's UTF-8 bytes, so only the texts longer
+    than the window are sliced; the others are already their own tail.
+    """
+    length = pc.utf8_length(text).to_numpy(zero_copy_only=False)
+    long_rows = np.flatnonzero(np.nan_to_num(length.astype(float)) > chars)
+    if len(long_rows) == 0:
+        return text
+    tails = pc.utf8_slice_codeunits(text.take(pa.array(long_rows)), -chars)
+    n = len(text)
+    mask = np.zeros(n, dtype=bool)
+    mask[long_rows] = True
+    order = np.where(mask, n + np.cumsum(mask) - 1, np.arange(n))
+    return pa.concat_arrays([text, tails]).take(pa.array(order))
 
 
 def md5_16(text: pa.Array) -> pa.Array:
@@ -133,13 +158,39 @@ def hash_nonempty(text: pa.Array, *, dedup: bool = False) -> pa.Array:
     return pc.if_else(empty, pa.scalar(None, pa.string()), hashed)
 
 
+def system_hash(system: pa.Array) -> pa.Array:
+    """Hash of each normalised system prompt (null when none), each distinct one once.
+
+    A batch carries few distinct system prompts (one per product or operator), so
+    normalising and hashing the distinct values is nearly free.
+    """
+    enc = pc.dictionary_encode(system)
+    hashed = hash_nonempty(normalise(enc.dictionary))
+    return pc.take(hashed, enc.indices)
+
+
+#: Characters of every user text's tail computed once per batch and shared (the scan
+#: window of the phrasing signals, and the source of the hashed suffix).
+SHARED_TAIL = 400
+
+
+def batch_tail(batch: EventBatch, chars: int = SHARED_TAIL) -> pa.Array:
+    """:func:`tail_window` of the batch's user texts, computed once per batch."""
+    return batch_cached(batch, ("tail", chars), lambda: tail_window(batch.user_text, chars))
+
+
+def batch_head(batch: EventBatch, chars: int) -> pa.Array:
+    """:func:`normalised_head` of the batch's user texts, computed once per batch."""
+    return batch_cached(
+        batch, ("normalised_head", chars), lambda: normalised_head(batch.user_text, chars)
+    )
+
+
 def prefix_hash(batch: EventBatch, chars: int) -> pa.Array:
     """Hash of the normalised first ``chars`` characters of each event's user text."""
-
-    def make() -> pa.Array:
-        return hash_nonempty(normalised_head(batch.user_text, chars))
-
-    return batch_cached(batch, ("template_prefix", chars), make)
+    return batch_cached(
+        batch, ("template_prefix", chars), lambda: hash_nonempty(batch_head(batch, chars))
+    )
 
 
 @register
@@ -165,9 +216,7 @@ class TemplateSkeleton(Signal):
         pa.field(
             "template_suffix",
             pa.string(),
-            metadata={
-                "description": "Same for the normalised last characters of the user text."
-            },
+            metadata={"description": "Same for the normalised last characters of the user text."},
         ),
         pa.field(
             "template_system",
@@ -181,13 +230,33 @@ class TemplateSkeleton(Signal):
 
     #: Characters of normalised text hashed at each end of the user text.
     chars: int = 48
+    #: Threads for big batches (the prefix and suffix are hashed side by side).
+    threads: int = 2
+
+    def _tail(self, batch: EventBatch) -> pa.Array:
+        window = WINDOW_FACTOR * self.chars
+        if window > SHARED_TAIL:
+            return normalised_tail(batch.user_text, self.chars)
+        # Cut the shared tail down: slicing 400-character strings is cheap.
+        tail = pc.utf8_slice_codeunits(batch_tail(batch), -window)
+        return pc.utf8_slice_codeunits(normalise(tail), -self.chars)
 
     def compute(self, batch: EventBatch) -> dict[str, pa.Array]:
-        user = batch.user_text
+        def suffix() -> pa.Array:
+            return hash_nonempty(self._tail(batch))
+
+        if self.threads > 1 and len(batch) >= PARALLEL_MIN_ROWS:
+            # The head and tail pipelines are independent Arrow work outside the GIL.
+            with ThreadPoolExecutor(2) as pool:
+                tail_future = pool.submit(suffix)
+                prefix = prefix_hash(batch, self.chars)
+                tail = tail_future.result()
+        else:
+            prefix, tail = prefix_hash(batch, self.chars), suffix()
         return {
-            "template_prefix": prefix_hash(batch, self.chars),
-            "template_suffix": hash_nonempty(normalised_tail(user, self.chars)),
+            "template_prefix": prefix,
+            "template_suffix": tail,
             # System prompts repeat heavily (one per product or operator): hash each
             # distinct one once.
-            "template_system": hash_nonempty(normalise(batch.system_text), dedup=True),
+            "template_system": system_hash(batch.system_text),
         }

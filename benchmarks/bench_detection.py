@@ -1,0 +1,91 @@
+"""Detection quality on held-out test seeds (never used for calibration or tuning).
+
+For each (scenario, seed): simulate at the scenario's default size, scan with the
+shipped default calibration, evaluate against the labels.  Prints one row per run
+and writes all metrics as JSON.
+
+    .venv/bin/python benchmarks/bench_detection.py [--scenario standard] [--seeds 1000 1001 1002]
+
+Targets (issue 3, `standard`): TPR >= 95% at account FPR <= 0.1%; FPR <= 0.5% for app
+integrations and for evaluation users separately.  Calibration used seeds 100-101 and
+the development runs used seed 2026; test seeds start at 1000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from distillguard.evaluate.metrics import evaluate_accounts
+
+
+def run(scenario: str, seed: int, tmp: Path, events: int | None) -> dict[str, Any]:
+    sim, out = tmp / f"sim-{seed}", tmp / f"scan-{seed}"
+    cmd = [sys.executable, "-m", "distillguard", "simulate", "--scenario", scenario,
+           "--seed", str(seed), "--out", str(sim), "-q"]  # fmt: skip
+    if events:
+        cmd += ["--events", str(events)]
+    subprocess.run(cmd, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "distillguard", "scan", str(sim / "events.parquet"),
+         "--store", str(tmp / f"s-{seed}.duckdb"), "--out", str(out), "-q"],
+        check=True,
+    )  # fmt: skip
+    report = evaluate_accounts(
+        pq.read_table(out / "accounts.parquet"), pq.read_table(sim / "labels.parquet")
+    )
+    return report.to_dict()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--scenario", default="standard")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1000, 1001, 1002])
+    ap.add_argument("--events", type=int, default=None)
+    ap.add_argument("--json", type=Path, default=Path("bench-detection.json"))
+    args = ap.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in args.seeds:
+            results[seed] = run(args.scenario, seed, Path(tmp), args.events)
+    header = (
+        "seed",
+        "AUC",
+        "TPR@0.1%",
+        "TPR@1%",
+        "precision",
+        "recall",
+        "FPR",
+        "FPR apps",
+        "FPR eval",
+        "worst campaign",
+    )
+    print("  ".join(f"{h:>10}" for h in header))
+    for seed, r in results.items():
+        fr = r["fpr_by_role"]
+        worst = min(r["recall_by_campaign"].items(), key=lambda kv: kv[1], default=("-", 0.0))
+
+        def pct(x: float | None) -> str:
+            return "n/a" if x is None else f"{100 * x:.2f}%"
+
+        row = (
+            str(seed), f"{r['roc_auc']:.4f}", pct(r["tpr_at_fpr_0.001"]), pct(r["tpr_at_fpr_0.01"]),
+            pct(r["precision"]), pct(r["recall"]), pct(r["fpr"]), pct(fr.get("app_integration")),
+            pct(fr.get("eval_user")), f"{worst[0]} {pct(worst[1])}",
+        )  # fmt: skip
+        print("  ".join(f"{c:>10}" for c in row))
+    args.json.write_text(json.dumps({"scenario": args.scenario, "runs": results}, indent=1) + "\n")
+    print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()

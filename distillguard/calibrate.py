@@ -1,0 +1,76 @@
+"""Calibrate risk and verdict thresholds on benign traffic (never on the test split)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from distillguard.errors import DistillguardError
+from distillguard.ingest.store import Store
+from distillguard.scoring.features import account_features
+from distillguard.scoring.risk import RATE_KEYS, Calibration, ScoringConfig, base_rates, evidence
+
+
+def benign_features(
+    store_path: Path, logs: Sequence[Path], benign_ids: set[str] | None = None
+) -> dict[str, Any]:
+    """Features of the accounts in ``logs`` (all of them, or only ``benign_ids``)."""
+    with Store(store_path) as store:
+        store.load(logs)
+        profiles = store.profile_table()
+    if profiles.num_rows == 0:
+        raise DistillguardError(
+            "no accounts in the benign traffic", path=str(logs[0]) if logs else None
+        )
+    if benign_ids is not None:
+        keep = np.asarray([a in benign_ids for a in profiles.column("account_id").to_pylist()])
+        profiles = profiles.filter(pa.array(keep))
+    return account_features(profiles)
+
+
+def fit_from_features(
+    parts: Sequence[dict[str, Any]], fpr: dict[str, float] | None, source: str
+) -> Calibration:
+    """Baseline rates pooled over all benign accounts, then score thresholds."""
+    merged: dict[str, Any] = {}
+    for key in ("requests", *RATE_KEYS.values()):
+        merged[key] = np.concatenate([np.asarray(p[key]) for p in parts])
+    base = base_rates(merged)
+    cfg = ScoringConfig()
+    scores = [np.sum(np.stack(list(evidence(p, cfg, base).values())), axis=0) for p in parts]
+    return Calibration.fit(np.concatenate(scores), fpr, source=source, base_rates=base)
+
+
+def calibrate_on_logs(
+    logs: Sequence[Path], store_path: Path, *, fpr: dict[str, float] | None = None
+) -> Calibration:
+    """Thresholds from logs the user knows to be benign."""
+    feats = benign_features(store_path, logs)
+    return fit_from_features([feats], fpr, ", ".join(str(p) for p in logs))
+
+
+def calibrate_on_labelled(
+    runs: Sequence[tuple[Path, pa.Table]],
+    tmp: Path,
+    *,
+    fpr: dict[str, float] | None = None,
+    source: str = "",
+) -> Calibration:
+    """Thresholds from simulated runs: (events file, labels) pairs, benign accounts only."""
+    parts = []
+    for i, (events, labels) in enumerate(runs):
+        benign = {
+            a
+            for a, atk in zip(
+                labels.column("account_id").to_pylist(),
+                labels.column("is_attack").to_pylist(),
+                strict=True,
+            )
+            if not atk
+        }
+        parts.append(benign_features(tmp / f"cal{i}.duckdb", [events], benign))
+    return fit_from_features(parts, fpr, source)

@@ -1,0 +1,1 @@
+"""Evaluation against simulator ground truth: account-level metrics and request-level signals."""

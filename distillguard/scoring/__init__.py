@@ -1,0 +1,1 @@
+"""Account risk: features from profiles, a score, a calibrated risk, a verdict and reasons."""

@@ -1,0 +1,129 @@
+"""Account features derived from merged profile parts, compared with the population.
+
+Rates from few requests are noisy: a chat user with one request that happens to
+trip a signal has a 100% rate.  Every rate is therefore *shrunk* towards the
+population rate with a prior worth :data:`PRIOR_REQUESTS` requests (a Beta prior),
+so evidence grows with volume and a single odd request cannot make an account
+look like a harvester.
+
+>>> round(float(shrunk(np.array([1.0]), np.array([1.0]), 0.01)[0]), 3)
+0.057
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+F64 = npt.NDArray[np.float64]
+
+#: Strength of the population prior, in requests.
+PRIOR_REQUESTS: Final = 20.0
+#: Tiers that public reports say were farmed for distillation (and many real users use).
+FARMED_TIERS: Final = frozenset({"free", "edu", "research", "startup"})
+HOURS: Final = tuple(f"h{h:02d}" for h in range(24))
+
+#: Feature columns written to accounts.parquet, with a one-line meaning each.
+FEATURES: Final[dict[str, str]] = {
+    "requests": "requests in the window",
+    "active_days": "UTC days with at least one request",
+    "tokens_returned": "completion + reasoning tokens returned",
+    "tokens_per_request": "mean tokens returned per request",
+    "reasoning_tokens": "reasoning tokens returned",
+    "cot_share": "share of requests eliciting chain-of-thought (benchmark items excluded)",
+    "target_share": "share of requests targeting coding, math, reasoning or tool use",
+    "coding_share": "share of coding requests",
+    "math_share": "share of math requests",
+    "reasoning_share": "share of logical-reasoning requests",
+    "agentic_share": "share of agentic/tool-use requests",
+    "single_turn_share": "share of requests without earlier turns (no follow-ups)",
+    "template_share": "largest share of requests with one template prefix or suffix",
+    "prompt_diversity": "distinct template prefixes per request",
+    "harvest_param_share": "mean harvest-parameter score per request (see harvest_params)",
+    "benchmark_share": "share of requests that are public benchmark items verbatim",
+    "gap_cv": "coefficient of variation of gaps between requests (same day)",
+    "hours_active": "distinct UTC hours of the day with activity",
+    "account_age_days": "days from account creation to its first request in the window",
+    "farmed_tier": "1 if the tier is one reported farmed (free, edu, research, startup)",
+    "distinct_ips": "distinct client addresses",
+}  # fmt: skip
+
+
+def shrunk(k: F64, n: F64, p0: float, strength: float = PRIOR_REQUESTS) -> F64:
+    """Posterior-mean rate of ``k`` hits in ``n`` under a Beta prior centred on ``p0``."""
+    out: F64 = (k + strength * p0) / (n + strength)
+    return out
+
+
+def _col(t: pa.Table, name: str, default: float = 0.0) -> F64:
+    if name not in t.column_names:
+        return np.full(t.num_rows, default)
+    arr = t.column(name).to_numpy(zero_copy_only=False)
+    out: F64 = np.nan_to_num(np.asarray(arr, dtype=np.float64), nan=default)
+    return out
+
+
+def account_features(profiles: pa.Table) -> dict[str, F64 | list[str]]:
+    """Feature arrays, one value per profile row (``_*_n`` are hit counts for the rates)."""
+    n = np.maximum(_col(profiles, "n"), 1.0)
+    out: dict[str, F64 | list[str]] = {}
+    out["account_id"] = profiles.column("account_id").to_pylist()
+    out["requests"] = n
+    out["active_days"] = _col(profiles, "active_days")
+    comp = _col(profiles, "completion_tokens")
+    reas = _col(profiles, "reasoning_tokens")
+    out["tokens_returned"] = comp + reas
+    out["tokens_per_request"] = (comp + reas) / n
+    out["reasoning_tokens"] = reas
+    cot = _col(profiles, "cot_n")
+    caps = {c: _col(profiles, f"cap_{c}") for c in ("coding", "math", "reasoning", "agentic")}
+    target = sum(caps.values())
+    out["cot_share"] = cot / n
+    out["target_share"] = np.asarray(target / n, dtype=np.float64)
+    for c, v in caps.items():
+        out[f"{c}_share"] = v / n
+    out["single_turn_share"] = 1.0 - _col(profiles, "followup_n") / n
+    top = np.maximum(_col(profiles, "top_prefix_n"), _col(profiles, "top_suffix_n"))
+    out["template_share"] = top / n
+    out["prompt_diversity"] = _col(profiles, "distinct_prefixes") / n
+    out["harvest_param_share"] = _col(profiles, "harvest_score_sum") / n
+    out["benchmark_share"] = _col(profiles, "bench_n") / n
+    gn = _col(profiles, "gap_n")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(gn > 0, _col(profiles, "gap_sum") / np.maximum(gn, 1), np.nan)
+        var = np.where(gn > 0, _col(profiles, "gap_sq_sum") / np.maximum(gn, 1) - mean**2, np.nan)
+        cv = np.sqrt(np.maximum(var, 0.0)) / mean
+    out["gap_cv"] = np.where(gn >= 3, np.nan_to_num(cv, nan=1.0), 1.0)
+    hours = np.stack([_col(profiles, h) for h in HOURS], axis=1)
+    out["hours_active"] = (hours > 0).sum(axis=1).astype(np.float64)
+    first = profiles.column("first_ts").cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+    created_col = (
+        profiles.column("account_created_at")
+        if "account_created_at" in profiles.column_names
+        else None
+    )
+    if created_col is not None:
+        created = created_col.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+        first_us = np.asarray(first.to_numpy(zero_copy_only=False), dtype=np.float64)
+        created_us = np.asarray(created.to_numpy(zero_copy_only=False), dtype=np.float64)
+        age = (first_us - created_us) / 86_400e6
+        out["account_age_days"] = np.where(np.isnan(age), 365.0, np.maximum(age, 0.0))
+    else:
+        out["account_age_days"] = np.full(profiles.num_rows, 365.0)
+    tiers = (
+        profiles.column("tier").to_pylist()
+        if "tier" in profiles.column_names
+        else [None] * profiles.num_rows
+    )
+    out["tier"] = [t or "" for t in tiers]
+    out["farmed_tier"] = np.asarray([1.0 if t in FARMED_TIERS else 0.0 for t in tiers])
+    out["distinct_ips"] = _col(profiles, "distinct_ips")
+    out["_cot_n"] = cot
+    out["_target_n"] = np.asarray(target, dtype=np.float64)
+    out["_single_n"] = (1.0 - _col(profiles, "followup_n") / n) * n
+    out["_harvest_n"] = _col(profiles, "harvest_score_sum")
+    out["_template_n"] = top
+    return out

@@ -1,0 +1,106 @@
+"""Scoring: calibration keeps its stated FPR, evidence grows with volume, reasons have numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from distillguard.errors import DistillguardError
+from distillguard.scoring.features import PRIOR_REQUESTS, account_features, shrunk
+from distillguard.scoring.risk import Calibration, ScoringConfig, evidence, score_profiles
+from distillguard.scoring.train import fit_logistic, train
+
+
+def profiles(rows: Sequence[Mapping[str, object]]) -> pa.Table:
+    base: dict[str, object] = {
+        "n": 10, "active_days": 1, "completion_tokens": 1000, "reasoning_tokens": 0, "cot_n": 0,
+        "cap_coding": 0, "cap_math": 0, "cap_reasoning": 0, "cap_agentic": 0, "cap_writing": 0,
+        "followup_n": 5, "top_prefix_n": 1, "top_suffix_n": 1, "distinct_prefixes": 10,
+        "harvest_score_sum": 0.0, "bench_n": 0, "gap_n": 0, "gap_sum": 0.0, "gap_sq_sum": 0.0,
+        "first_ts": dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
+        "account_created_at": dt.datetime(2025, 1, 1, tzinfo=dt.UTC), "tier": "paid",
+        "distinct_ips": 1,
+        **{f"h{h:02d}": 0 for h in range(24)},
+    }  # fmt: skip
+    return pa.Table.from_pylist([{**base, "account_id": f"a{i}", **r} for i, r in enumerate(rows)])
+
+
+def test_calibration_flags_at_most_the_stated_share_of_benign() -> None:
+    rng = np.random.default_rng(0)
+    benign = rng.normal(size=20_000)
+    cal = Calibration.fit(benign)
+    for verdict, rate in cal.fpr.items():
+        flagged = (benign >= cal.thresholds[verdict]).mean()
+        assert flagged <= rate
+        assert flagged >= rate * 0.8
+    risk = cal.risk(np.array([-10.0, 0.0, 10.0]))
+    assert risk[0] == 0.0
+    assert risk[1] == pytest.approx(0.5, abs=0.01)
+    assert risk[2] == 1.0
+    assert cal.verdicts(np.array([-10.0, 10.0])) == ["allow", "block"]
+
+
+def test_calibration_round_trips_and_bad_files_say_where(tmp_path: object) -> None:
+    cal = Calibration.fit(np.arange(100.0), source="test")
+    again = Calibration.from_json(cal.to_json())
+    assert again.thresholds == cal.thresholds
+    with pytest.raises(DistillguardError, match="not a calibration file"):
+        Calibration.from_json("{", "x.json")
+    assert json.loads(Calibration.load().to_json())["thresholds"]
+
+
+def test_shrinkage_needs_volume() -> None:
+    one = shrunk(np.array([1.0]), np.array([1.0]), 0.01)[0]
+    many = shrunk(np.array([100.0]), np.array([100.0]), 0.01)[0]
+    assert one < 0.1 < 0.8 < many
+    assert shrunk(np.array([0.0]), np.array([0.0]), 0.3)[0] == pytest.approx(0.3)
+    assert PRIOR_REQUESTS > 0
+
+
+def test_harvester_outscores_lookalikes() -> None:
+    t = profiles(
+        [
+            {
+                "n": 300,
+                "cot_n": 250,
+                "cap_coding": 280,
+                "followup_n": 0,
+                "top_prefix_n": 290,
+            },  # harvester
+            {"n": 1, "cot_n": 1, "cap_coding": 1, "followup_n": 0},  # one odd request
+            {"n": 300, "cap_coding": 200, "followup_n": 0, "top_prefix_n": 300},  # templated app
+            {"n": 300, "cot_n": 0, "bench_n": 300, "cap_math": 300, "followup_n": 0},  # evaluator
+        ]
+        + [{"n": 8} for _ in range(200)]
+    )
+    feats = account_features(t)
+    terms = evidence(feats, ScoringConfig())
+    score = np.sum(np.stack(list(terms.values())), axis=0)
+    assert score[0] > max(score[1], score[2], score[3]) + 2
+
+
+def test_scored_table_has_reasons_with_numbers() -> None:
+    t = profiles([{"n": 300, "cot_n": 250, "cap_coding": 280, "followup_n": 0}] + [{"n": 8}] * 50)
+    out = score_profiles(t, Calibration.fit(np.zeros(10)))
+    top = out.slice(0, 1).to_pylist()[0]
+    assert top["account_id"] == "a0"
+    assert top["verdict"] == "block"
+    assert 0.0 <= top["risk"] <= 1.0
+    assert top["reasons"][0].startswith("300 requests")
+    assert any("step-by-step reasoning" in r and "%" in r for r in top["reasons"])
+
+
+def test_logistic_fit_separates_and_train_checks_labels() -> None:
+    X = np.array([[0.0, 1.0], [0.2, 0.9], [3.0, 0.1], [2.5, 0.0]])
+    y = np.array([0.0, 0.0, 1.0, 1.0])
+    w, _ = fit_logistic(X, y)
+    assert w[0] > 0
+    t = profiles([{"n": 8}] * 20)
+    labels = pa.table({"account_id": [f"a{i}" for i in range(20)], "is_attack": [False] * 20})
+    with pytest.raises(DistillguardError, match="both attack and benign"):
+        train(t, labels)

@@ -1,0 +1,54 @@
+"""The chain-of-thought evaluation: splits, report shape and command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from distillguard.evaluate import cot
+from distillguard.sim.corpus import Corpus
+
+
+def test_sharegpt_half_is_stable_and_balanced() -> None:
+    halves = [cot.sharegpt_half(f"conv{i}") for i in range(4000)]
+    assert set(halves) == {"calibration", "test"}
+    assert 0.45 < halves.count("test") / len(halves) < 0.55
+    assert halves == [cot.sharegpt_half(f"conv{i}") for i in range(4000)]
+
+
+def test_events_from_texts() -> None:
+    table = cot.events_from_texts(["a", "b"], ["sys", None])
+    assert table.num_rows == 2
+    assert table.column("messages").to_pylist()[0][0] == {"role": "system", "content": "sys"}
+
+
+@pytest.mark.corpus
+def test_small_evaluation(corpus: Corpus, tmp_path: Path) -> None:
+    report = cot.evaluate_cot(seed=1, n_benign=300, n_tasks=12, corpus=corpus)
+    d = report.to_dict()
+    json.dumps(d)
+    assert {r["family"] for r in d["heldout"]}
+    assert all(r["split"] == "heldout" for r in d["heldout"])
+    assert all(r["split"] == "dev" for r in d["dev_development_data"])
+    assert set(d["benign"]) == {
+        "sharegpt_test",
+        "hard_negatives_benign_asks",
+        "lm_eval_cot_items",
+        "lm_eval_cot_fewshot",
+    }
+    assert d["benign"]["sharegpt_test"]["n"] == 300
+    assert len(d["missed_heldout"]) <= cot.MAX_EXAMPLES
+    assert all(len(x) <= cot.EXAMPLE_CHARS + 40 for x in d["flagged_benign"])
+    assert "held-out families" in report.table()
+
+
+@pytest.mark.corpus
+def test_main_writes_json(
+    corpus: Corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cot.json"
+    assert cot.main(["--n-benign", "200", "--n-tasks", "5", "--json", str(out)]) == 0
+    assert "benign flag rates" in capsys.readouterr().out
+    assert json.loads(out.read_text())["n_tasks"] == 5
