@@ -4,11 +4,13 @@ For each (scenario, seed): simulate at the scenario's default size, scan with th
 shipped default calibration, evaluate against the labels.  Prints one row per run
 and writes all metrics as JSON.
 
-    .venv/bin/python benchmarks/bench_detection.py [--scenario standard] [--seeds 1000 1001 1002]
+    .venv/bin/python benchmarks/bench_detection.py [--scenario standard] [--seeds 1003 1004 1005]
 
 Targets (issue 3, `standard`): TPR >= 95% at account FPR <= 0.1%; FPR <= 0.5% for app
-integrations and for evaluation users separately.  Calibration used seeds 100-101 and
-the development runs used seed 2026; test seeds start at 1000.
+integrations and for evaluation users separately.  Calibration used seeds 100-101
+(standard), 100 (stealth, mixed); development used seed 2026 and, once, seeds 1000-1002
+(their per-role false positives led to gating account context on behaviour), so those
+are no longer test seeds.  Report on 1003 and up.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--scenario", default="standard")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1000, 1001, 1002])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1003, 1004, 1005])
     ap.add_argument("--events", type=int, default=None)
     ap.add_argument("--json", type=Path, default=Path("bench-detection.json"))
     args = ap.parse_args()

@@ -558,7 +558,9 @@ def data_info(
 @friendly
 def demo(
     scenario: Annotated[str, typer.Option("--scenario", "-s")] = "standard",
-    seed: Annotated[int, typer.Option(help="A test seed (calibration used seeds 100-119).")] = 1001,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the simulated traffic (not one the calibration used).")
+    ] = 1001,
     events: Annotated[int | None, typer.Option(help="Number of events.")] = 100_000,
     out: Annotated[Path, typer.Option()] = Path("runs/demo"),
 ) -> None:
