@@ -1,0 +1,132 @@
+"""The batch job end to end through the CLI: simulate, scan, eval, calibrate, train."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from distillguard.cli import app
+
+pytestmark = [pytest.mark.corpus, pytest.mark.usefixtures("corpus")]
+runner = CliRunner()
+
+REQUIRED_EVAL_KEYS = {
+    "roc_auc", "tpr_at_fpr_0.001", "tpr_at_fpr_0.01", "precision", "recall",
+    "fpr_by_role", "recall_by_campaign",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sim")
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--scenario",
+            "standard",
+            "--seed",
+            "77",
+            "--events",
+            "15000",
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def invoke(args: list[str]) -> str:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_scan_is_idempotent_and_writes_every_format(sim: Path, tmp_path: Path) -> None:
+    store, out = tmp_path / "s.duckdb", tmp_path / "out"
+    args = ["scan", str(sim / "events.parquet"), "--store", str(store), "--out", str(out),
+            "--format", "json", "--format", "csv"]  # fmt: skip
+    first = invoke(args)
+    assert "loaded 15,000 new events" in first
+    assert "top " in first
+    again = invoke(args)
+    assert "loaded 0 new events (15,000 already stored" in again
+    accounts = pq.read_table(out / "accounts.parquet")
+    for col in ("account_id", "risk", "score", "verdict", "reasons", "cot_share", "template_share"):
+        assert col in accounts.column_names
+    assert set(accounts.column("verdict").to_pylist()) <= {"allow", "watch", "restrict", "block"}
+    assert len(json.loads((out / "accounts.json").read_text())) == accounts.num_rows
+    assert (out / "accounts.csv").read_text().startswith("account_id,")
+
+
+def test_eval_reports_the_documented_keys(sim: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    invoke(
+        [
+            "scan",
+            str(sim / "events.parquet"),
+            "--store",
+            str(tmp_path / "s.duckdb"),
+            "--out",
+            str(out),
+            "-q",
+        ]
+    )
+    report = tmp_path / "eval.json"
+    text = invoke(["eval", "--labels", str(sim / "labels.parquet"), "--accounts", str(out / "accounts.parquet"),
+                   "--json", str(report), "--no-signals"])  # fmt: skip
+    assert "ROC AUC" in text
+    data = json.loads(report.read_text())
+    assert REQUIRED_EVAL_KEYS <= set(data)
+    assert data["roc_auc"] > 0.9
+    assert set(data["recall_by_campaign"]) == {"orion", "lyra", "vega", "draco"}
+
+
+def test_signals_command_writes_one_row_per_event(sim: Path, tmp_path: Path) -> None:
+    out = tmp_path / "signals.parquet"
+    invoke(["signals", str(sim / "events.parquet"), "--out", str(out)])
+    table = pq.read_table(out)
+    assert table.num_rows == 15_000
+    for col in ("event_id", "account_id", "cot_elicitation", "cot_elicitation_score", "capability"):
+        assert col in table.column_names
+    assert "cot_elicitation" in invoke(["signals", "--list", str(sim / "events.parquet")])
+
+
+def test_calibrate_then_train_then_scan_with_them(sim: Path, tmp_path: Path) -> None:
+    cal = tmp_path / "cal.json"
+    invoke(["calibrate", str(sim / "events.parquet"), "--out", str(cal)])
+    assert set(json.loads(cal.read_text())["thresholds"]) == {"watch", "restrict", "block"}
+    model = tmp_path / "model.json"
+    invoke(
+        [
+            "train",
+            str(sim / "events.parquet"),
+            "--labels",
+            str(sim / "labels.parquet"),
+            "--out",
+            str(model),
+        ]
+    )
+    assert json.loads(model.read_text())["weights"]["cot"] > 0
+    for flag, path in (("--calibration", cal), ("--model", model)):
+        out = tmp_path / flag.strip("-")
+        invoke(["scan", str(sim / "events.parquet"), "--store", str(tmp_path / f"{flag}.duckdb"),
+                "--out", str(out), flag, str(path), "-q"])  # fmt: skip
+        assert pq.read_metadata(out / "accounts.parquet").num_rows > 0
+
+
+def test_scan_of_a_broken_file_is_an_error_and_stores_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"PAR1 not really parquet")
+    result = runner.invoke(
+        app, ["scan", str(bad), "--store", str(tmp_path / "s.duckdb"), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert str(bad) in result.output
+    assert "Traceback" not in result.output
