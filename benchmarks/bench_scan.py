@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import duckdb
+from _table import print_table
 
 # Runs the CLI in a child and reports that child's own peak RSS (KiB) on stderr.
 CHILD = """
@@ -86,11 +87,7 @@ def main() -> None:
         ("target", "<= 60 s, <= 4096 MB"),
         ("verdict", "PASS" if wall <= 60 and peak_mb <= 4096 else "FAIL"),
     ]
-    width = max(len(k) for k, _ in rows)
-    print(f"{'metric':<{width}}  value")
-    print(f"{'-' * width}  -----")
-    for k, v in rows:
-        print(f"{k:<{width}}  {v}")
+    print_table(rows)
 
 
 if __name__ == "__main__":

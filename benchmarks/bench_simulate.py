@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from _table import print_table
 
 
 def main() -> None:
@@ -80,11 +81,7 @@ def main() -> None:
         ("target", "< 120 s, < 4096 MB"),
         ("verdict", "PASS" if wall < 120 and peak_mb < 4096 else "FAIL"),
     ]
-    width = max(len(k) for k, _ in rows)
-    print(f"{'metric':<{width}}  value")
-    print(f"{'-' * width}  -----")
-    for k, v in rows:
-        print(f"{k:<{width}}  {v}")
+    print_table(rows)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,14 @@ import pyarrow as pa
 from distillguard.errors import DistillguardError
 from distillguard.ingest.store import Store
 from distillguard.scoring.features import account_features
-from distillguard.scoring.risk import RATE_KEYS, Calibration, ScoringConfig, base_rates, evidence
+from distillguard.scoring.risk import (
+    RATE_KEYS,
+    Calibration,
+    ScoringConfig,
+    base_rates,
+    evidence,
+    total,
+)
 
 
 def benign_features(
@@ -41,7 +48,7 @@ def fit_from_features(
         merged[key] = np.concatenate([np.asarray(p[key]) for p in parts])
     base = base_rates(merged)
     cfg = ScoringConfig()
-    scores = [np.sum(np.stack(list(evidence(p, cfg, base).values())), axis=0) for p in parts]
+    scores = [total(evidence(p, cfg, base), len(p["requests"])) for p in parts]
     return Calibration.fit(np.concatenate(scores), fpr, source=source, base_rates=base)
 
 

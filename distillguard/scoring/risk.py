@@ -169,10 +169,18 @@ RATE_KEYS: Final = {
 }
 
 
-def base_rates(feats: dict[str, Any]) -> dict[str, float]:
-    """Pooled per-request rates of each behaviour over the accounts in ``feats``."""
-    n = float(np.sum(feats["requests"]))
-    return {k: float(np.sum(feats[col])) / n if n else 0.0 for k, col in RATE_KEYS.items()}
+def base_rates(
+    feats: dict[str, Any], mask: npt.NDArray[np.bool_] | None = None
+) -> dict[str, float]:
+    """Pooled per-request rates of each behaviour over the accounts in ``feats``
+    (only those where ``mask`` is true, when given)."""
+
+    def pooled(col: str) -> float:
+        values = np.asarray(feats[col])
+        return float(np.sum(values if mask is None else values[mask]))
+
+    n = pooled("requests")
+    return {k: pooled(col) / n if n else 0.0 for k, col in RATE_KEYS.items()}
 
 
 def evidence(
@@ -204,6 +212,14 @@ def evidence(
     return terms
 
 
+def total(terms: dict[str, F64], n: int) -> F64:
+    """The score: the sum of the evidence terms (zeros for ``n`` accounts and no terms)."""
+    if not terms:
+        return np.zeros(n)
+    out: F64 = np.sum(np.stack(list(terms.values())), axis=0)
+    return out
+
+
 def score_profiles(
     profiles: pa.Table, calibration: Calibration | None = None, cfg: ScoringConfig | None = None
 ) -> pa.Table:
@@ -212,7 +228,7 @@ def score_profiles(
     cal = calibration or Calibration.load()
     feats = account_features(profiles)
     terms = evidence(feats, cfg, cal.base_rates or None)
-    score = np.sum(np.stack(list(terms.values())), axis=0) if terms else np.zeros(profiles.num_rows)
+    score = total(terms, profiles.num_rows)
     risk = cal.risk(score)
     verdicts = cal.verdicts(score)
     reasons = explain(feats, terms)
@@ -294,14 +310,6 @@ def explain(feats: dict[str, Any], terms: dict[str, F64]) -> list[list[str]]:
     return out
 
 
-def arrays_for_json(d: dict[str, Any]) -> dict[str, Any]:
-    """numpy → plain Python, for JSON output."""
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        out[k] = v.tolist() if isinstance(v, np.ndarray) else v
-    return out
-
-
 __all__ = [
     "DEFAULT_FPR",
     "VERDICTS",
@@ -310,6 +318,5 @@ __all__ = [
     "evidence",
     "explain",
     "score_profiles",
+    "total",
 ]
-
-_ = npt  # numpy typing kept for annotations in this module's public API

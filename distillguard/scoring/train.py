@@ -90,12 +90,7 @@ def train(profiles: pa.Table, labels: pa.Table, source: str = "") -> Model:
     assert isinstance(ids, list)  # account_features returns ids as a list
     unit = ScoringConfig(weights=dict.fromkeys(ScoringConfig().weights, 1.0))
     keep_ids = {a for a, atk in label_of.items() if not atk}
-    benign_mask = np.asarray([a in keep_ids for a in ids])
-    sub = {
-        k: (v[benign_mask] if isinstance(v, np.ndarray) and len(v) == len(benign_mask) else v)
-        for k, v in feats.items()
-    }
-    base = base_rates(sub)
+    base = base_rates(feats, np.asarray([a in keep_ids for a in ids]))
     terms = evidence(feats, unit, base)
     names = list(terms)
     X = np.stack([terms[k] for k in names], axis=1)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from distillguard.sim.builder import EventBuilder, Params
+from distillguard.sim.builder import EventBuilder
 from distillguard.sim.identity import Account
 from distillguard.sim.pools import Cursor, Pools
 from distillguard.sim.textvary import vary
@@ -80,7 +80,3 @@ class SimContext:
             if reply:
                 msgs.append(("assistant", reply[:HISTORY_CHARS]))
         return msgs
-
-
-def default_params() -> Params:
-    return Params()

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -290,14 +289,3 @@ def write_result(result: SimResult, out: Path, *, jsonl: bool = False) -> list[P
     )
     written.append(summary)
     return written
-
-
-def expected_span_ok(events: pa.Table, scenario: Scenario) -> bool:
-    """True when every event lies within a day of the scenario window (sanity check)."""
-    if events.num_rows == 0:
-        return True
-    lo = scenario.start.timestamp() - 86400
-    hi = scenario.start.timestamp() + (scenario.days + 1) * 86400
-    first = events.column("ts")[0].as_py().timestamp()
-    last = events.column("ts")[-1].as_py().timestamp()
-    return lo <= first and last <= hi and not math.isnan(first)

@@ -12,7 +12,7 @@ import pytest
 
 from distillguard.errors import DistillguardError
 from distillguard.scoring.features import PRIOR_REQUESTS, account_features, shrunk
-from distillguard.scoring.risk import Calibration, ScoringConfig, evidence, score_profiles
+from distillguard.scoring.risk import Calibration, ScoringConfig, evidence, score_profiles, total
 from distillguard.scoring.train import fit_logistic, train
 
 
@@ -80,7 +80,7 @@ def test_harvester_outscores_lookalikes() -> None:
     )
     feats = account_features(t)
     terms = evidence(feats, ScoringConfig())
-    score = np.sum(np.stack(list(terms.values())), axis=0)
+    score = total(terms, t.num_rows)
     assert score[0] > max(score[1], score[2], score[3]) + 2
 
 

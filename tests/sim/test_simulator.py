@@ -36,6 +36,12 @@ def run(pools: Pools, name: str, events: int, seed: int = 11) -> SimResult:
     return _CACHE[key]
 
 
+def roles(r: SimResult) -> dict[str, str]:
+    """Account id → role, from the labels."""
+    ids = r.labels.column("account_id").to_pylist()
+    return dict(zip(ids, r.labels.column("role").to_pylist(), strict=True))
+
+
 def user_texts(events: pa.Table) -> list[str]:
     out = []
     for msgs in events.column("messages").to_pylist():
@@ -139,13 +145,7 @@ def test_attack_accounts_are_a_small_minority(pools: Pools, name: str) -> None:
 
 def test_benign_volume_is_heavy_tailed(pools: Pools) -> None:
     r = run(pools, "standard", 60_000)
-    role = dict(
-        zip(
-            r.labels.column("account_id").to_pylist(),
-            r.labels.column("role").to_pylist(),
-            strict=True,
-        )
-    )
+    role = roles(r)
     vols = Counter(a for a in r.events.column("account_id").to_pylist() if role[a] == "chat_user")
     v = np.sort(np.asarray(list(vols.values())))[::-1]
     top1 = v[: max(1, len(v) // 100)].sum() / v.sum()
@@ -156,13 +156,7 @@ def test_benign_volume_is_heavy_tailed(pools: Pools) -> None:
 
 def test_benign_accounts_do_not_share_long_prompts_verbatim(pools: Pools) -> None:
     r = run(pools, "standard", 60_000)
-    role = dict(
-        zip(
-            r.labels.column("account_id").to_pylist(),
-            r.labels.column("role").to_pylist(),
-            strict=True,
-        )
-    )
+    role = roles(r)
     owners: dict[str, set[str]] = defaultdict(set)
     for acc, text in zip(
         r.events.column("account_id").to_pylist(), user_texts(r.events), strict=True
