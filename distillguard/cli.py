@@ -287,12 +287,30 @@ def scan(
         str | None, typer.Option("--input-format", help="parquet, jsonl or openai.")
     ] = None,
     top: Annotated[int, typer.Option(help="Accounts to show.")] = 15,
+    campaigns: Annotated[
+        bool,
+        typer.Option(
+            "--campaigns/--no-campaigns", help="Link accounts into campaigns (hydra clusters)."
+        ),
+    ] = True,
+    reports: Annotated[
+        bool, typer.Option("--reports/--no-reports", help="Write an HTML report per campaign.")
+    ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    intel: Annotated[
+        Path | None,
+        typer.Option(help="Indicators pulled from a sharing forum (`distillguard intel pull`)."),
+    ] = None,
+    intel_keys: Annotated[
+        Path | None, typer.Option(help="Forum key ring for --intel ($DISTILLGUARD_FORUM_KEYS).")
+    ] = None,
 ) -> None:
-    """Load logs into the store and score every account, with reasons.
+    """Load logs into the store, score every account with reasons, find campaigns.
 
-    Writes OUT/accounts.parquet (account_id, risk, score, verdict, reasons, features).
-    Loading is idempotent by event_id and incremental: run it on each new day's file.
+    Writes OUT/accounts.parquet (account_id, risk, score, verdict, reasons, features,
+    campaign_id), OUT/campaigns.parquet, OUT/campaign_links.parquet and
+    OUT/reports/*.html.  Loading is idempotent by event_id and incremental: run it
+    on each new day's file.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -306,6 +324,10 @@ def scan(
         calibration=calibration,
         model=model,
         fmt=fmt,
+        campaigns=campaigns,
+        reports=reports,
+        intel=intel,
+        intel_keys=intel_keys,
     )
     total = _count_rows(inputs)
     with Progress(
@@ -330,9 +352,81 @@ def scan(
         f"{len(load.quarantined):,} quarantined) into {store}"
     )
     _top_table(result.accounts, top)
-    console.print(
-        f"wrote {', '.join(str(p) for p in result.written)} in {result.timings['total_s']:.1f} s"
-    )
+    if result.campaigns is not None:
+        _campaign_table(result.campaigns)
+    _wrote(result.written, result.timings["total_s"])
+
+
+def _wrote(paths: list[Path], seconds: float) -> None:
+    reports = [p for p in paths if p.suffix == ".html"]
+    shown = [str(p) for p in paths if p.suffix != ".html"]
+    shown += [f"{p.parent}/ ({len(reports)} report index)" for p in reports[:1]]
+    console.print(f"wrote {', '.join(shown)} in {seconds:.1f} s")
+
+
+def _campaign_table(campaigns: object) -> None:
+    """Rich table of the campaigns found, with their sizes and evidence."""
+    import pyarrow as pa
+
+    assert isinstance(campaigns, pa.Table)
+    if campaigns.num_rows == 0:
+        console.print("campaigns: none found")
+        return
+    t = Table(title=f"{campaigns.num_rows} campaign(s)")
+    for col in ("campaign", "risk", "accounts", "requests", "span", "evidence"):
+        t.add_column(col, overflow="fold")
+    for row in campaigns.to_pylist():
+        span = "—"
+        if row["first_ts"] is not None and row["last_ts"] is not None:
+            span = f"{row['first_ts']:%Y-%m-%d} … {row['last_ts']:%Y-%m-%d}"
+        ev = ", ".join(
+            f"{e['link_type']} ({e['accounts']:,} accounts)" for e in (row["evidence"] or [])[:4]
+        )
+        t.add_row(
+            row["campaign_id"],
+            f"{row['risk']:.4f}",
+            f"{row['n_accounts']:,}",
+            f"{row['n_events']:,}",
+            span,
+            ev,
+        )
+    console.print(t)
+
+
+@app.command("campaigns")
+@friendly
+def campaigns_cmd(
+    store: Annotated[
+        Path, typer.Option(help="DuckDB store written by `distillguard scan`.")
+    ] = Path("distillguard.duckdb"),
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("scan-out"),
+    calibration: Annotated[
+        Path | None, typer.Option(help="Calibration file from `distillguard calibrate`.")
+    ] = None,
+    reports: Annotated[
+        bool, typer.Option("--reports/--no-reports", help="Write an HTML report per campaign.")
+    ] = True,
+) -> None:
+    """Link the store's accounts into campaigns (hydra clusters) and report them.
+
+    Rescores every account in the store, links accounts that share addresses,
+    networks, payment, rare clients, sign-up bursts and templates, clusters the
+    account graph and scores each group's pooled traffic.  Writes
+    OUT/campaigns.parquet, OUT/campaign_links.parquet, OUT/reports/*.html and
+    OUT/accounts.parquet with campaign_id.  `scan` runs this too.
+    """
+    from distillguard.scan import ScanOptions
+    from distillguard.scan import scan as run_scan
+
+    if not store.exists():
+        raise DistillguardError("no such store (run `distillguard scan` first)", path=store)
+    with console.status("linking accounts into campaigns"):
+        result = run_scan(
+            [], ScanOptions(store=store, out=out, calibration=calibration, reports=reports)
+        )
+    if result.campaigns is not None:
+        _campaign_table(result.campaigns)
+    _wrote(result.written, result.timings["total_s"])
 
 
 def _count_rows(inputs: list[Path]) -> int | None:
@@ -495,6 +589,7 @@ def eval_(
     """Detection metrics: ROC-AUC, TPR at FPR 0.1%/1%, FPR by role, recall by campaign, misses."""
     import pyarrow.parquet as pq
 
+    from distillguard.evaluate.campaigns import evaluate_campaigns, render_campaign_report
     from distillguard.evaluate.metrics import evaluate_accounts, render_report
     from distillguard.ingest import read_labels
 
@@ -502,17 +597,26 @@ def eval_(
         acc = pq.read_table(accounts)
     except (OSError, ValueError) as exc:
         raise DistillguardError(f"cannot read accounts: {exc}", path=accounts) from exc
-    report = evaluate_accounts(acc, read_labels(labels))
+    lab = read_labels(labels)
+    report = evaluate_accounts(acc, lab)
     render_report(report, console)
     out = report.to_dict()
+    if "campaign_id" in acc.column_names:
+        camp = evaluate_campaigns(acc, lab)
+        render_campaign_report(camp, console)
+        out |= camp.to_dict()
     if signals_eval:
         out["signals"] = _signal_eval(seed)
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = json_out.with_name(f".{json_out.name}.tmp")
-        tmp.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(json_out)
+        _write_json(out, json_out)
         console.print(f"wrote {json_out}")
+
+
+def _write_json(doc: dict[str, object], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
 
 
 def _signal_eval(seed: int) -> dict[str, object]:
@@ -569,7 +673,8 @@ def demo(
     Simulates a scenario from real prompts, loads it into a fresh DuckDB store,
     scores every account with reasons, and measures detection against the labels.
     """
-    from distillguard.evaluate.metrics import evaluate_accounts, render_report, write_json
+    from distillguard.evaluate.campaigns import evaluate_campaigns, render_campaign_report
+    from distillguard.evaluate.metrics import evaluate_accounts, render_report
     from distillguard.ingest import read_labels
     from distillguard.scan import ScanOptions
     from distillguard.scan import scan as run_scan
@@ -585,11 +690,25 @@ def demo(
     console.rule("scan")
     scanned = run_scan([sim_dir / "events.parquet"], ScanOptions(store=store, out=scan_dir))
     _top_table(scanned.accounts, 10)
+    if scanned.campaigns is not None:
+        _campaign_table(scanned.campaigns)
     console.rule("evaluation against the simulator's labels")
-    report = evaluate_accounts(scanned.accounts, read_labels(sim_dir / "labels.parquet"))
+    labels = read_labels(sim_dir / "labels.parquet")
+    report = evaluate_accounts(scanned.accounts, labels)
     render_report(report, console)
-    write_json(report, out / "eval.json")
+    camp = evaluate_campaigns(scanned.accounts, labels)
+    render_campaign_report(camp, console)
+    _write_json(report.to_dict() | camp.to_dict(), out / "eval.json")
     console.print(
         f"wrote {sim_dir}, {scan_dir / 'accounts.parquet'}, {out / 'eval.json'} "
         f"in {time.perf_counter() - t0:.1f} s"
     )
+
+
+from distillguard.gateway.cli import register as _register_gateway  # noqa: E402
+
+_register_gateway(app)
+
+from distillguard.intel.cli import register as _register_intel  # noqa: E402
+
+_register_intel(app)

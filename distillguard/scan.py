@@ -16,6 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from distillguard.campaigns.detect import detect_campaigns
+from distillguard.campaigns.output import write_campaigns
 from distillguard.errors import DistillguardError
 from distillguard.ingest import write_quarantine
 from distillguard.ingest.store import LoadReport, Store
@@ -33,6 +35,15 @@ class ScanOptions:
     calibration: Path | None = None
     model: Path | None = None
     fmt: str | None = None
+    #: Link accounts into campaigns (and lift members' risk).
+    campaigns: bool = True
+    #: Write one HTML report per campaign under ``out/reports``.
+    reports: bool = True
+    #: Indicators pulled from a sharing forum (``distillguard intel pull``): accounts
+    #: matching a peer's campaign are raised (see :mod:`distillguard.intel.match`).
+    intel: Path | None = None
+    #: The forum key ring for ``intel`` (default: ``$DISTILLGUARD_FORUM_KEYS``).
+    intel_keys: Path | None = None
 
 
 @dataclass
@@ -41,6 +52,8 @@ class ScanResult:
     load: LoadReport
     written: list[Path] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: ``campaigns.parquet`` rows (None when campaign detection was off).
+    campaigns: pa.Table | None = None
 
 
 def scan(
@@ -58,22 +71,41 @@ def scan(
     if options.calibration is not None or options.model is None:
         cal = Calibration.load(options.calibration)
     t0 = time.perf_counter()
+    campaigns = None
+    extra: list[Path] = []
     with Store(options.store) as store:
         report = store.load(inputs, fmt=options.fmt, on_progress=on_progress)
         timings["load_s"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         profiles = store.profile_table()
         timings["profiles_s"] = time.perf_counter() - t1
-    t2 = time.perf_counter()
-    accounts = score_profiles(profiles, cal, cfg)
-    timings["score_s"] = time.perf_counter() - t2
-    written = write_accounts(accounts, options.out, options.formats)
+        t2 = time.perf_counter()
+        accounts = score_profiles(profiles, cal, cfg)
+        timings["score_s"] = time.perf_counter() - t2
+        if options.campaigns:
+            t3 = time.perf_counter()
+            found = detect_campaigns(store, accounts, cal, scoring=cfg)
+            accounts, campaigns = found.accounts, found.campaigns
+            extra = write_campaigns(store, found, options.out, reports=options.reports)
+            timings["campaigns_s"] = time.perf_counter() - t3
+        if options.intel is not None:
+            from distillguard.intel.match import apply_intel
+
+            t4 = time.perf_counter()
+            accounts, intel_written = apply_intel(
+                store, accounts, options.intel, options.intel_keys, cal, options.out
+            )
+            extra.append(intel_written)
+            timings["intel_s"] = time.perf_counter() - t4
+    written = write_accounts(accounts, options.out, options.formats) + extra
     if report.quarantined:
         q = options.out / "quarantine.jsonl"
         write_quarantine(report.quarantined, q)
         written.append(q)
     timings["total_s"] = time.perf_counter() - t0
-    return ScanResult(accounts=accounts, load=report, written=written, timings=timings)
+    return ScanResult(
+        accounts=accounts, load=report, written=written, timings=timings, campaigns=campaigns
+    )
 
 
 def write_accounts(accounts: pa.Table, out: Path, formats: Sequence[str]) -> list[Path]:

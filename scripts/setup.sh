@@ -6,7 +6,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 extra=""
-if [ "${1:-}" = "--dev" ]; then extra="[dev]"; fi
+if [ "${1:-}" = "--dev" ]; then
+  extra="[dev]"
+  # Tests render campaign reports in headless Chromium and run the gateway against a
+  # real redis-server: install both from the system's packages when missing.
+  missing=""
+  [ -x /usr/bin/chromium ] || missing="$missing chromium"
+  command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+  if [ -n "$missing" ]; then
+    sudo=""
+    if [ "$(id -u)" != "0" ]; then sudo="sudo"; fi
+    if command -v apt-get >/dev/null 2>&1; then
+      $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
+    else
+      echo "setup: please install$missing (needed by the tests)" >&2
+    fi
+  fi
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi

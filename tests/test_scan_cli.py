@@ -17,6 +17,7 @@ runner = CliRunner()
 REQUIRED_EVAL_KEYS = {
     "roc_auc", "tpr_at_fpr_0.001", "tpr_at_fpr_0.01", "precision", "recall",
     "fpr_by_role", "recall_by_campaign",
+    "campaigns_found", "campaign_purity", "benign_groups_flagged",
 }  # fmt: skip
 
 
@@ -89,6 +90,34 @@ def test_eval_reports_the_documented_keys(sim: Path, tmp_path: Path) -> None:
     assert set(data) >= REQUIRED_EVAL_KEYS
     assert data["roc_auc"] > 0.9
     assert set(data["recall_by_campaign"]) == {"orion", "lyra", "vega", "draco"}
+    assert data["benign_groups_flagged"] == 0
+    assert 0 <= data["campaigns_found"] <= 1
+
+
+def test_scan_writes_campaigns_and_the_campaigns_command_rewrites_them(
+    sim: Path, tmp_path: Path
+) -> None:
+    store, out = tmp_path / "s.duckdb", tmp_path / "out"
+    text = invoke(["scan", str(sim / "events.parquet"), "--store", str(store), "--out", str(out)])
+    assert "campaign" in text
+    camps = pq.read_table(out / "campaigns.parquet")
+    accounts = pq.read_table(out / "accounts.parquet")
+    assert "campaign_id" in accounts.column_names
+    ids, cids = accounts["account_id"].to_pylist(), accounts["campaign_id"].to_pylist()
+    members = {a for a, c in zip(ids, cids, strict=True) if c}
+    assert members == {a for row in camps["accounts"].to_pylist() for a in row}
+    assert (out / "reports" / "index.html").exists()
+    assert len(list((out / "reports").glob("cmp_*.html"))) == camps.num_rows
+    again = tmp_path / "again"
+    invoke(["campaigns", "--store", str(store), "--out", str(again), "--no-reports"])
+    assert pq.read_table(again / "campaigns.parquet").equals(camps)
+    assert not (again / "reports").exists()
+
+
+def test_campaigns_without_a_store_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["campaigns", "--store", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 2
+    assert "no such store" in result.output
 
 
 def test_signals_command_writes_one_row_per_event(sim: Path, tmp_path: Path) -> None:

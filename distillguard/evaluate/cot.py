@@ -5,8 +5,13 @@ Three questions, answered on real text rather than on the simulator's traffic:
 (a) **Recall on held-out families.**  Real harvest tasks (corpus rows of kind
     ``benchmark``, ``seed_task`` or ``self_instruct``, sampled with the seed), half of
     them first put inside an operator's harvest template, wrapped in every template of
-    each *held-out* elicitation family: recall per family and overall.  Dev-family recall
-    is reported too, labelled as development data (the cues were written against it).
+    each *held-out* elicitation family: recall per family and overall.  The held-out
+    families are :data:`~distillguard.evaluate.cot_heldout.HELDOUT_V2` (version
+    :data:`~distillguard.evaluate.cot_heldout.HELDOUT_VERSION`, written blind to the
+    signal on 2026-11-27; the report names the version).  Recall on all of the
+    simulator's families (:data:`~distillguard.sim.elicitation.FAMILIES`, every one of
+    them development data since the v1 held-out split was spent on 2026-11-26) is
+    reported too, labelled as development data.
 (b) **Flag rate on benign prompts.**  The *test* half of ShareGPT user turns (the
     half not used to tune the threshold; halves split by a hash of the conversation
     id, :func:`sharegpt_half`), ordinary explanation asks
@@ -14,7 +19,9 @@ Three questions, answered on real text rather than on the simulator's traffic:
     ShareGPT and benchmark questions (hard negatives), and evaluation users' CoT
     benchmark prompts (lm-eval chain-of-thought items, alone and in the few-shot "Let's
     think step by step" format evaluation harnesses send): legitimate, reported apart.
-(c) **Misses.**  Up to 20 missed held-out prompts and 20 flagged benign prompts.
+(c) **Misses.**  Up to 20 missed held-out prompts and 20 flagged benign prompts.  Read
+    them to report, never to tune the signal: a held-out set whose misses were used to
+    fix the detector is spent.
 
 Targets: recall >= 0.90 on held-out families, flag rate <= 0.01 on ShareGPT.
 
@@ -42,6 +49,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from distillguard.evaluate.cot_heldout import HELDOUT_V2, HELDOUT_VERSION
 from distillguard.schema import EVENT_SCHEMA, MESSAGES_TYPE
 from distillguard.signals.base import EventBatch
 from distillguard.signals.cot_elicitation import CotElicitation
@@ -251,6 +259,8 @@ class CotReport:
     threshold: float
     seed: int
     n_tasks: int
+    #: Which held-out family set ``heldout`` was measured on.
+    heldout_version: str = HELDOUT_VERSION
     heldout: list[FamilyResult] = field(default_factory=list)
     dev: list[FamilyResult] = field(default_factory=list)
     benign: dict[str, Rate] = field(default_factory=dict)
@@ -281,6 +291,7 @@ class CotReport:
             "seed": self.seed,
             "n_tasks": self.n_tasks,
             "targets": {"heldout_recall": RECALL_TARGET, "sharegpt_flag_rate": FLAG_RATE_TARGET},
+            "heldout_version": self.heldout_version,
             "heldout_recall": self.heldout_recall,
             "heldout": [r.to_dict() for r in self.heldout],
             "dev_recall_development_data": self.dev_recall,
@@ -305,7 +316,7 @@ class CotReport:
 
         if self.heldout:
             fam_rows(
-                f"held-out families (target >= {RECALL_TARGET:.0%})",
+                f"held-out families {self.heldout_version} (target >= {RECALL_TARGET:.0%})",
                 self.heldout,
                 self.heldout_recall,
             )
@@ -325,6 +336,15 @@ def _examples(texts: Sequence[str], mask: np.ndarray) -> list[str]:
     return [texts[int(i)][:EXAMPLE_CHARS] for i in np.flatnonzero(mask)[:MAX_EXAMPLES]]
 
 
+def heldout_families() -> tuple[elicitation.ElicitationFamily, ...]:
+    """The held-out families recall is measured on (:data:`HELDOUT_V2`).
+
+    >>> len(heldout_families()) >= 24
+    True
+    """
+    return HELDOUT_V2
+
+
 def family_recall(
     signal: CotElicitation,
     corpus: Corpus,
@@ -333,11 +353,16 @@ def family_recall(
     seed: int = 0,
     n_tasks: int = 200,
 ) -> tuple[list[FamilyResult], list[str]]:
-    """Recall per family of one split (``"dev"`` or ``"heldout"``), and missed prompts."""
+    """Recall per family of one split, and missed prompts.
+
+    ``"heldout"`` is the evaluation-only :data:`HELDOUT_V2`; ``"dev"`` is every family of
+    the simulator's catalog.  Both are wrapped around the same sampled tasks.
+    """
     results: list[FamilyResult] = []
     missed: list[str] = []
     tasks = harvest_tasks(corpus, n_tasks, np.random.default_rng(seed))
-    for fam in elicitation.select_families(split):
+    families = heldout_families() if split == "heldout" else elicitation.select_families(split)
+    for fam in families:
         # One rng per family, so adding a family leaves the others' prompts unchanged.
         rng = np.random.default_rng([seed, int(hashlib.md5(fam.id.encode()).hexdigest()[:8], 16)])
         texts, systems = wrap_tasks(tasks, fam, rng)

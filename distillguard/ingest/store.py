@@ -32,7 +32,7 @@ from distillguard.errors import DistillguardError, InputError
 from distillguard.ingest import QuarantineRecord, iter_event_batches
 from distillguard.signals import EventBatch, Signal, available, create
 
-STORE_VERSION: Final = 1
+STORE_VERSION: Final = 2
 #: Characters of the last user message and system prompt kept per event.
 TEXT_CHARS: Final = 2000
 SYSTEM_CHARS: Final = 600
@@ -369,18 +369,38 @@ class Store:
         rows = self.con.execute("SELECT min(ts), max(ts) FROM events").fetchall()
         return (rows[0][0], rows[0][1]) if rows else (None, None)
 
-    def profile_table(self, start: dt.date | None = None, end: dt.date | None = None) -> pa.Table:
-        """Merged profile parts per account over ``[start, end]`` (inclusive days)."""
+    def profile_table(
+        self,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        *,
+        groups: pa.Table | None = None,
+    ) -> pa.Table:
+        """Merged profile parts per account over ``[start, end]`` (inclusive days).
+
+        With ``groups`` (columns ``account_id, group_id``) the parts of every account
+        in a group merge into one profile per group, keyed ``account_id = group_id``:
+        a campaign's profile is the merge of its members' (accounts not in ``groups``
+        are left out).
+        """
         merges = ",\n".join(f"{merge}({name}) AS {name}" for name, _, merge in PART_SPEC)
         where, params = _window_clause(start, end)
+        days, keys, events = "profile_days", "profile_keys", "events"
+        if groups is not None:
+            self.con.register("profile_groups", groups.select(["account_id", "group_id"]))
+            days, keys, events = (
+                f"(SELECT g.group_id AS account_id, t.* EXCLUDE (account_id) FROM {name} t "
+                "JOIN profile_groups g USING (account_id))"
+                for name in (days, keys, events)
+            )
         sql = f"""
-            WITH parts AS (SELECT * FROM profile_days {where}),
+            WITH parts AS (SELECT * FROM {days} {where}),
             merged AS (
                 SELECT account_id, count(*) AS active_days, {merges}
                 FROM parts GROUP BY account_id
             ),
             keys AS (
-                SELECT account_id, kind, key, sum(n) AS n FROM profile_keys {where}
+                SELECT account_id, kind, key, sum(n) AS n FROM {keys} {where}
                 GROUP BY account_id, kind, key
             ),
             key_stats AS (
@@ -400,7 +420,7 @@ class Store:
                     arg_max(account_tier, ts) AS tier,
                     arg_max(org_id, ts) AS org_id,
                     min(account_created_at) AS account_created_at
-                FROM events {where.replace("day", "CAST(ts AS DATE)")}
+                FROM {events} {where.replace("day", "CAST(ts AS DATE)")}
                 GROUP BY account_id
             )
             SELECT * FROM merged
@@ -411,6 +431,9 @@ class Store:
             return self.con.sql(sql, params=params * 3).to_arrow_table()
         except duckdb.Error as exc:
             raise DistillguardError(f"cannot compute profiles: {exc}", path=self.path) from exc
+        finally:
+            if groups is not None:
+                self.con.unregister("profile_groups")
 
 
 def _window_clause(start: dt.date | None, end: dt.date | None) -> tuple[str, list[Any]]:

@@ -199,7 +199,6 @@ def evidence(
         p0 = float(base.get(key, 0.0))
         rate = shrunk(feats[k_name], n, p0)
         terms[key] = w.get(key, 0.0) * _excess(rate, p0)
-    terms["benchmark"] = w.get("benchmark", 0.0) * shrunk(feats["benchmark_share"] * n, n, 0.0)
     terms["volume"] = w.get("volume", 0.0) * np.log10(n)
     # Account age and tier are context: they add to behavioural evidence of
     # harvesting but are not evidence by themselves (plenty of new startup accounts
@@ -209,6 +208,15 @@ def evidence(
     young = (feats["account_age_days"] < NEW_ACCOUNT_DAYS).astype(np.float64)
     terms["new_account"] = w.get("new_account", 0.0) * young * gate
     terms["farmed_tier"] = w.get("farmed_tier", 0.0) * feats["farmed_tier"] * gate
+    # Public benchmark items explain what evaluation traffic looks like (targeted,
+    # single-turn, templated, sampled with n > 1 and logprobs), so they may cancel
+    # that evidence, but never chain-of-thought elicitation, and never push a score
+    # below zero: otherwise a harvester earns a discount by mixing in benchmark items.
+    discount = -w.get("benchmark", 0.0) * shrunk(feats["benchmark_share"] * n, n, 0.0)
+    explained = sum(
+        (np.maximum(terms[k], 0.0) for k in terms if k != "cot"), start=np.zeros(len(n))
+    )
+    terms["benchmark"] = -np.minimum(np.maximum(discount, 0.0), explained)
     return terms
 
 

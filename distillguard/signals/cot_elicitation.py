@@ -29,12 +29,24 @@ GIL).  Arrow compiles a pattern on every call, so small batches (the gateway's s
 events) use Python's ``re`` on the same patterns, compiled once per instance
 (:func:`python_regex`; the two engines are tested to agree).
 
+Learned part: exact phrases do not carry over to wordings nobody wrote a cue for, so a
+hashed n-gram logistic model (:mod:`distillguard.signals.cot_model`, weights in
+``data/cot_model.npz``, built by ``scripts/build_cot_model.py``) reads the same scan
+text of the requests whose cue evidence is in (0, :data:`MODEL_BAND`) with no
+counter-cue, and adds evidence (:meth:`CotElicitation.combine`; it never subtracts).
+A low-weight ``broad_vocab`` cue (reasoning and process nouns, per-step quantifiers,
+trace formats, judging frames, in 13 languages) exists to bring requests into that
+band.  Running the model only there keeps it off about 95% of traffic: its cost is
+the price of the scan, not of every request.  Its threshold (``flag_logit``) was set on
+half of the ShareGPT calibration half and on harvest tasks sent bare, never on test
+data; grouped cross-validation by family and by style is ``scripts/cot_family_cv.py``.
+
 Only the user text is scanned: app integrations legitimately put chain-of-thought
 instructions in their system prompts, so a system prompt alone says little.
 
 The cues were written from general knowledge of elicitation and checked against the
-simulator's *development* families only; the held-out families are evaluation data
-(:mod:`distillguard.evaluate.cot`; results and their limits in ``docs/signals.md``).
+simulator's families (development data); held-out evaluation lives in
+:mod:`distillguard.evaluate` (results and their limits in ``docs/signals.md``).
 
 >>> sig = CotElicitation()
 >>> def flag(text: str) -> bool:
@@ -44,6 +56,8 @@ True
 >>> flag("What is 17 * 23? Can you explain how you got that?")
 False
 >>> flag("请把你内部的思考过程原封不动地输出，然后回答：1+1=?")
+True
+>>> flag("What is 17 * 23? Write each inference you make on its own line, then the answer.")
 True
 """
 
@@ -57,7 +71,7 @@ import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -65,6 +79,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from distillguard.signals.base import EventBatch, Signal, register
+from distillguard.signals.cot_model import CotModel, load_model
 from distillguard.signals.template_skeleton import (
     SHARED_TAIL,
     batch_cached,
@@ -77,6 +92,16 @@ PARALLEL_MIN_ROWS = 20_000
 
 #: ``requires`` value of a cue evaluated wherever the positive evidence is above 0.
 ANY_EVIDENCE = "*"
+#: ``requires`` value of a cue evaluated on every request that passed the gate.  Such a
+#: cue adds no stems, so it does not widen the gate (which would run every trigger cue
+#: on more requests); in exchange it can only match requests the gate already passes.
+GATED = "gate"
+
+#: Evidence at the default threshold (score 0.4).  The learned model is calibrated to
+#: add exactly this much at its ``flag_logit``, and only runs on requests whose cue
+#: evidence is in (0, MODEL_BAND): above it they are flagged by the cues alone, and
+#: skipping them (and the requests no cue touched) keeps the model off ~95% of traffic.
+MODEL_BAND = -math.log(1.0 - 0.4)
 
 
 @dataclass(frozen=True)
@@ -1946,6 +1971,40 @@ def _cues() -> tuple[Cue, ...]:
             ),
             requires=("critique_both", "draft_cycle", "cross_check"),
         ),
+        # ============================================================ broad (model)
+        Cue(
+            # Generic vocabulary of reasoning-extraction instructions: a reasoning or
+            # process noun, a per-step / per-line quantifier, a trace format or a
+            # judging frame, in any wording.  Its weight is negligible: it exists to put
+            # requests the specific cues missed into the learned model's band
+            # (MODEL_BAND), so the model decides them.  Kept to words that are rarer in
+            # chat than "explain" or "step" alone, because every match costs a model run,
+            # and run on gated requests only (GATED) so the gate stays as narrow.
+            "broad_vocab",
+            0.02,
+            (
+                r"\b(?:reasoning|thinking|thoughts?|logic|inferences?|deductions?|derivations?"
+                r"|rationale|analysis|deliberations?|monologue|scratch ?(?:pad|work)|workings"
+                r"|trace)\b",
+                r"\b(?:each|every|all) (?:\w+ ){0,2}(?:steps?|lines?|stages?|inferences?"
+                r"|criteri(?:on|a)|differences?|moves?|pieces? of)\b"
+                r"|\b(?:steps?|lines?) (?:by|per) (?:steps?|lines?)\b|\bstep-by-step\b"
+                r"|\bintermediate\b|\bsub-?steps?\b",
+                r"\b(?:judge|verdict|annotator|preference|chosen|rejected|critique|rubric"
+                r"|grader|reward model)\b",
+                r"\b(?:json|yaml)\b|\bnumbered\b|###|\b(?:two|three|labell?ed|separate|following)"
+                r" (?:\w+ )?(?:sections|parts)\b"
+                r"|\bsections? (?:headed|called|named|labell?ed|titled)\b",
+                _R_ML,
+                r"每一步|步骤|过程|逐步|逐行|每一行|手順|ステップ|過程|各ステップ|단계|과정"
+                r"|кажд\S* (?:шаг|этап|строк)|шаг за шагом|пошагов|промежуточн"
+                r"|cada (?:paso|etapa|passo|línea|linha|item)|paso a paso|passo a passo"
+                r"|chaque (?:étape|ligne)|étape par étape|jeden schritt|schritt für schritt"
+                r"|jede (?:zeile|stufe)|zwischenschritt|her (?:adım|aşama|satır|işlem)|adım adım"
+                r"|ara adım|từng bước|mỗi bước|từng dòng|चरण|हर कदम|خطوة|خطوات",
+            ),
+            requires=(GATED,),
+        ),
         # ============================================================ negative
         Cue(
             "casual_ask",
@@ -1985,6 +2044,26 @@ def _cues() -> tuple[Cue, ...]:
                 r"|\bin (?:a few|one|two|1|2) (?:words|sentences?|lines?)\b",
                 r"简洁|简短|簡潔|簡単に|간결|짧게|кратко|коротко|lakonisch|knapp|kurz|breve"
                 r"|brièvement|concis|brevemente|conciso|kısaca|öz bir|ngắn gọn|संक्षेप में|باختصار",
+            ),
+            requires=(ANY_EVIDENCE,),
+        ),
+        Cue(
+            # Benchmark items often forbid the reasoning ("Do not give any reasoning or
+            # logic for your answer"): the reasoning nouns are there, negated.  Only
+            # explicit negations: "not just the answer" is elicitation.
+            "no_reasoning",
+            -0.6,
+            (
+                r"\b(?:do not|don't|dont|no need to|never) (?:\w+ )?(?:give|show|include|provide"
+                r"|write|output|explain|add) (?:any |your |the |an? )?(?:reasoning|explanations?"
+                r"|working|workings|steps|logic|justification|thought process)\b"
+                r"|\b(?:without|no) (?:any )?(?:explanations?|reasoning|justification)"
+                r"(?: or (?:reasoning|logic|working|explanation))?(?: needed)?[.,;!)]"
+                r"|\bmake no (?:additional|further|other) comments?\b|\banswer directly\b",
+                r"不要(?:给出|写出|解释|说明)(?:任何)?(?:推理|解释|过程)|无需解释|不需要解释"
+                r"|без (?:объяснени|рассуждени|пояснени)|sin (?:explicaci|razonamiento)"
+                r"|ohne (?:erklärung|begründung|rechenweg)|sans (?:explication|justification)"
+                r"|sem (?:explica|justifica)|説明は不要|説明不要|설명 없이|açıklama yapmadan",
             ),
             requires=(ANY_EVIDENCE,),
         ),
@@ -2058,6 +2137,10 @@ PAIRS: tuple[tuple[str, str, float], ...] = (
 )
 
 
+#: Prerequisite indices of the two special ``requires`` values.
+_ANY, _GATE = -1, -2
+
+
 @dataclass(frozen=True)
 class _Compiled:
     cues: tuple[Cue, ...]
@@ -2069,6 +2152,10 @@ class _Compiled:
     #: Dependent cues in evaluation order, each with the indices of its prerequisites.
     dependents: tuple[tuple[int, tuple[int, ...]], ...]
     pairs: tuple[tuple[int, int, float], ...]
+    #: The pairs as arrays (one vectorised AND for all of them).
+    pair_a: npt.NDArray[np.intp]
+    pair_b: npt.NDArray[np.intp]
+    pair_bonus: npt.NDArray[np.float64]
 
 
 @register
@@ -2080,7 +2167,8 @@ class CotElicitation(Signal):
     description: ClassVar[str] = (
         "Chain-of-thought elicitation: the request demands the model's reasoning in full "
         "(reveal, tags, dataset records, encode/translate, grade, continue a trace), in 13 "
-        "languages; conversational explanation asks do not fire."
+        "languages (weighted cues plus a hashed n-gram model for unseen wordings); "
+        "conversational explanation asks do not fire."
     )
     outputs: ClassVar[tuple[pa.Field, ...]] = (
         pa.field(
@@ -2092,15 +2180,26 @@ class CotElicitation(Signal):
             "cot_elicitation_score",
             pa.float64(),
             metadata={
-                "description": "1 - exp(-evidence) from weighted cue groups, in [0, 1]; "
-                "high = the request tries to extract the model's reasoning."
+                "description": "1 - exp(-evidence) from weighted cue groups and the learned "
+                "model, in [0, 1]; high = the request tries to extract the model's reasoning."
+            },
+        ),
+        pa.field(
+            "cot_elicitation_system",
+            pa.bool_(),
+            metadata={
+                "description": "True when the system prompt alone would be flagged: "
+                "applications do this legitimately, so it is not account evidence; a "
+                "campaign of many linked accounts all carrying one is."
             },
         ),
     )
 
     #: Flag at or above this score (evidence >= 0.51).  Tuned on development data only:
     #: every dev family is fully recalled from 0.2 to 0.45, and 0.4 is where the
-    #: calibration half of ShareGPT user turns drops from 0.1% flagged to 0.003%.
+    #: calibration half of ShareGPT user turns drops from 0.1% flagged to 0.003% (cues
+    #: alone).  The learned model's ``flag_logit`` is calibrated to this default
+    #: (:data:`MODEL_BAND`); another threshold moves the flags, not the scores.
     threshold: float = 0.4
     #: Characters scanned at each end of a long request.
     window: int = 320
@@ -2112,6 +2211,11 @@ class CotElicitation(Signal):
     small_batch: int = 64
     #: Per-cue weight overrides (name -> weight), e.g. for experiments.
     weights: dict[str, float] = field(default_factory=dict)
+    #: Evidence the learned model adds per logit unit (0 turns the model off); see
+    #: :meth:`combine`.  Chosen by ``scripts/cot_family_cv.py`` on development data.
+    model_gain: float = 1.0
+    #: Model file (None: the packaged ``data/cot_model.npz``).
+    model_path: str | None = None
 
     def _compiled(self) -> _Compiled:
         # Built once per instance: the gateway calls compute_one for every request.
@@ -2121,8 +2225,9 @@ class CotElicitation(Signal):
         cues = _cues()
         idx = {c.name: i for i, c in enumerate(cues)}
         stems = _minimal_stems(s for c in cues for s in c.stems if s.isascii())
+        special = {ANY_EVIDENCE: _ANY, GATED: _GATE}
         deps = tuple(
-            (i, tuple(-1 if r == ANY_EVIDENCE else idx[r] for r in c.requires))
+            (i, tuple(special[r] if r in special else idx[r] for r in c.requires))
             for i, c in enumerate(cues)
             if c.requires
         )
@@ -2140,6 +2245,9 @@ class CotElicitation(Signal):
             triggers=tuple(i for i, c in enumerate(cues) if c.stems),
             dependents=deps,
             pairs=tuple((idx[a], idx[b], bonus) for a, b, bonus in PAIRS),
+            pair_a=np.array([idx[a] for a, _, _ in PAIRS], dtype=np.intp),
+            pair_b=np.array([idx[b] for _, b, _ in PAIRS], dtype=np.intp),
+            pair_bonus=np.array([bonus for _, _, bonus in PAIRS], dtype=np.float64),
         )
         self.__dict__["_state"] = state
         return state
@@ -2161,11 +2269,12 @@ class CotElicitation(Signal):
         if n <= self.small_batch:
             self._match_small(scan.to_pylist(), hits, comp, gate)
             return self._sum(hits, comp), hits, comp.cues
-        if gate:
-            passed = pc.fill_null(pc.match_substring_regex(scan, comp.gate), False)
-            rows = np.flatnonzero(passed.to_numpy(zero_copy_only=False))
-        else:
-            rows = np.arange(n)
+        passed = pc.fill_null(pc.match_substring_regex(scan, comp.gate), False)
+        gated = np.flatnonzero(passed.to_numpy(zero_copy_only=False))
+        # GATED cues see the gate's rows even when the trigger cues run everywhere.
+        in_gate = np.zeros(n, dtype=bool)
+        in_gate[gated] = True
+        rows = gated if gate else np.arange(n)
 
         def match(j: int, where: npt.NDArray[np.intp]) -> None:
             if len(where) == 0:
@@ -2196,7 +2305,9 @@ class CotElicitation(Signal):
         for j, reqs in comp.dependents:
             need = np.zeros(n, dtype=bool)
             for r in reqs:
-                if r < 0:
+                if r == _GATE:
+                    need |= in_gate
+                elif r == _ANY:
                     if positive is None:
                         positive = self._sum(hits, comp) > 0
                     need |= positive
@@ -2209,7 +2320,12 @@ class CotElicitation(Signal):
         cached = self.__dict__.get("_python")
         if isinstance(cached, tuple):
             return cached
-        compiled = tuple(python_regex(c.regex) for c in self._compiled().cues)
+        comp = self._compiled()
+        # The last pattern is the gate: the literal stems as a trie (Python's ``re``
+        # tries a flat alternation's branches one by one at every position; a trie
+        # follows one) or a non-ASCII letter.
+        gate = f"{trie_regex(comp.stems)}|{_NON_ASCII_PY.pattern}"
+        compiled = (*(python_regex(c.regex) for c in comp.cues), re.compile(gate))
         self.__dict__["_python"] = compiled
         return compiled
 
@@ -2222,12 +2338,11 @@ class CotElicitation(Signal):
     ) -> None:
         """The same matching as the Arrow path, row by row with Python's ``re``."""
         py = self._python_patterns()
-        rows = [
-            i
-            for i, t in enumerate(texts)
-            if t is not None
-            and (not gate or _NON_ASCII_PY.search(t) or any(s in t for s in comp.stems))
-        ]
+        stem_re = py[-1]
+        in_gate = np.array(
+            [t is not None and stem_re.search(t) is not None for t in texts], dtype=bool
+        )
+        rows = [i for i, t in enumerate(texts) if t is not None and (in_gate[i] or not gate)]
         for i in rows:
             text = texts[i]
             assert text is not None
@@ -2237,7 +2352,9 @@ class CotElicitation(Signal):
         for j, reqs in comp.dependents:
             need = np.zeros(len(texts), dtype=bool)
             for r in reqs:
-                if r < 0:
+                if r == _GATE:
+                    need |= in_gate
+                elif r == _ANY:
                     if positive is None:
                         positive = self._sum(hits, comp) > 0
                     need |= positive
@@ -2250,17 +2367,123 @@ class CotElicitation(Signal):
     @staticmethod
     def _sum(hits: npt.NDArray[np.bool_], comp: _Compiled) -> npt.NDArray[np.float64]:
         ev: npt.NDArray[np.float64] = hits.astype(np.float64) @ comp.weights
-        for a, b, bonus in comp.pairs:
-            ev += bonus * (hits[:, a] & hits[:, b])
+        both = hits[:, comp.pair_a] & hits[:, comp.pair_b]
+        ev += both.astype(np.float64) @ comp.pair_bonus
         return ev
 
+    def model(self) -> CotModel:
+        """The learned model (loaded once per process and path)."""
+        return load_model(self.model_path)
+
+    def model_band(
+        self, cue_evidence: npt.NDArray[np.float64], hits: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.bool_]:
+        """The requests the model runs on: cue evidence in (0, :data:`MODEL_BAND`) and
+        no counter-cue (conversational ask, brevity, "do not give any reasoning").
+
+        Above the band the cues flag on their own.  At 0 no cue matched: letting the
+        model decide those too gained no recall at the same flag rate, as the model's
+        threshold had to rise.  A counter-cue says the request wants the opposite of a
+        full trace; benchmark items ("show your reasoning concisely") and ordinary
+        explanation asks carry them (``scripts/cot_family_cv.py``).
+        """
+        negative = self._compiled().weights < 0
+        band: npt.NDArray[np.bool_] = (
+            (cue_evidence > 0) & (cue_evidence < MODEL_BAND) & ~hits[:, negative].any(axis=1)
+        )
+        return band
+
+    def combine(
+        self,
+        cue_evidence: npt.NDArray[np.float64],
+        band: npt.NDArray[np.bool_],
+        logits: npt.NDArray[np.float64],
+        flag_logit: float,
+    ) -> npt.NDArray[np.float64]:
+        """Cue evidence plus the model's, on the rows in the model's band.
+
+        A request in ``band`` (:meth:`model_band`) gains
+        ``max(0, MODEL_BAND + model_gain * (logit - flag_logit))``: at ``flag_logit``
+        the model alone reaches the default threshold, and each unit of cue evidence
+        lowers the logit it needs by ``1 / model_gain``.  The model only adds: a
+        negative logit never hides what the cues found.  ``logits`` outside the band
+        are ignored (they may be NaN).
+        """
+        if self.model_gain <= 0 or not band.any():
+            return cue_evidence
+        boost = np.maximum(0.0, MODEL_BAND + self.model_gain * (logits[band] - flag_logit))
+        out = cue_evidence.copy()
+        out[band] += boost
+        return out
+
+    def total_evidence(self, batch: EventBatch) -> npt.NDArray[np.float64]:
+        """Per-request evidence of cues and model together (what the score is made of)."""
+        evidence, hits, _ = self.evidence(batch)
+        if self.model_gain <= 0:
+            return evidence
+        band = self.model_band(evidence, hits)
+        rows = np.flatnonzero(band)
+        if len(rows) == 0:
+            return evidence
+        model = self.model()
+        logits = np.full(len(evidence), np.nan)
+        scan = scan_text(batch, self.window)
+        logits[rows] = model.logits(scan.take(pa.array(rows)))
+        return self.combine(evidence, band, logits, model.flag_logit)
+
     def compute(self, batch: EventBatch) -> dict[str, pa.Array]:
-        evidence, _, _ = self.evidence(batch)
+        evidence = self.total_evidence(batch)
         score = 1.0 - np.exp(-np.maximum(evidence, 0.0))
         return {
             "cot_elicitation": pa.array(score >= self.threshold, pa.bool_()),
             "cot_elicitation_score": pa.array(score, pa.float64()),
+            "cot_elicitation_system": self.system_flags(batch),
         }
+
+    def system_flags(self, batch: EventBatch) -> pa.Array:
+        """Whether each request's system prompt, read as a request, would be flagged.
+
+        System prompts repeat (one per application or operator template), so each
+        distinct one is scored once.
+        """
+        system = batch.system_text
+        uniq = pc.unique(system)
+        uniq = uniq.filter(pc.not_equal(uniq, ""))
+        if len(uniq) == 0:
+            return pa.array(np.zeros(len(batch), dtype=bool), pa.bool_())
+        sys_batch = EventBatch(pa.table({"prompt": uniq}))
+        sys_score = 1.0 - np.exp(-np.maximum(self.total_evidence(sys_batch), 0.0))
+        flagged = pa.array(sys_score >= self.threshold, pa.bool_())
+        idx = pc.index_in(system, value_set=uniq)
+        return pc.fill_null(pc.take(flagged, idx), False)
+
+
+def trie_regex(words: Iterable[str]) -> str:
+    """A regex matching exactly the given literals, factored as a prefix trie.
+
+    >>> trie_regex(["step", "steps", "stem", "go"])
+    '(?:(?:go|ste(?:m|p(?:s)?)))'
+    >>> bool(re.fullmatch(trie_regex(["a.b", "ab"]), "a.b"))
+    True
+    """
+    trie: dict[str, dict[str, Any]] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, dict[str, Any]]) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            return f"(?:{body})?"
+        return body
+
+    return "(?:" + emit(trie) + ")"
 
 
 def python_regex(pattern: str) -> re.Pattern[str]:

@@ -6,8 +6,15 @@ the model to write out, reveal, re-format or grade its reasoning, so the operato
 a full trace to train a copy on.  This module is the simulator's catalog of such
 wrappers, grouped into *families*: one family is one operator's phrasing in one
 language, with a few paraphrases of it.  Families differ in wording on purpose (no
-shared "step by step" everywhere), because the detector is scored on families it never
-saw (:data:`HOLDOUT_SPLIT`).
+shared "step by step" everywhere).
+
+Every family here is development data (:data:`HOLDOUT_SPLIT` maps all of them to
+``"dev"``): the 14 families once held out were spent on 2026-11-26, when their names
+were seen during development.  The detector is now scored on a separate catalog written
+blind to it, :data:`distillguard.evaluate.cot_heldout.HELDOUT_V2`, which lives outside
+``distillguard.sim`` on purpose: the simulator must never generate held-out phrasings,
+because simulated traffic is used in development.  A campaign's ``families: heldout`` is
+therefore rejected (:func:`select_families`).
 
 :data:`BENIGN_REASONING_ASKS` holds the hard negatives: ordinary people asking once, in
 passing, for an explanation of their homework.
@@ -676,11 +683,12 @@ FAMILIES: tuple[ElicitationFamily, ...] = (
     ),
 )
 
-# Held out for evaluation: at least one family per style, in en, zh and ru (the default
-# campaign languages, so a "heldout" campaign never falls back to dev families), plus
-# several other languages.  Chosen by hand so each held-out family's wording differs
-# from the dev families of its style.
-_HELDOUT: frozenset[str] = frozenset(
+# Spent on 2026-11-26, now dev.  These 14 families were the v1 held-out split; their
+# names were seen while the signal was developed, so they no longer measure anything a
+# detector author has not seen.  Kept (unused by the split) only as a record of which
+# families docs and old reports called "held-out".  The held-out set is now
+# distillguard.evaluate.cot_heldout.HELDOUT_V2, which the simulator must not use.
+_SPENT_HELDOUT_V1: frozenset[str] = frozenset(
     {
         "no_gaps_en",
         "step_by_step_tr",
@@ -699,15 +707,27 @@ _HELDOUT: frozenset[str] = frozenset(
     }
 )
 
-#: Family id -> "dev" (detectors may be written against it) or "heldout" (test only).
-HOLDOUT_SPLIT: dict[str, str] = {f.id: ("heldout" if f.id in _HELDOUT else "dev") for f in FAMILIES}
+#: Splits a campaign's ``families`` key may name (besides a list of family ids).
+SPLITS: tuple[str, ...] = ("all", "dev")
+
+#: Family id -> split.  Every family is ``"dev"`` (detectors may be written against it)
+#: since the v1 held-out split was spent on 2026-11-26; the mapping is kept so callers
+#: that group families by split keep working.
+HOLDOUT_SPLIT: dict[str, str] = {f.id: "dev" for f in FAMILIES}
+
+#: Why a ``"heldout"`` family split is refused; shared with scenario validation.
+HELDOUT_REFUSED = (
+    "the 'heldout' family split was spent on 2026-11-26 and is dev data now; the "
+    "held-out test set (distillguard.evaluate.cot_heldout) is for evaluation only and is "
+    "never simulated, so use all, dev or a list of family ids"
+)
 
 #: Languages that have at least one family.
 LANGUAGES: tuple[str, ...] = tuple(sorted({f.language for f in FAMILIES}))
 
 _BY_ID: dict[str, ElicitationFamily] = {f.id: f for f in FAMILIES}
-if len(_BY_ID) != len(FAMILIES) or set(_HELDOUT) - set(_BY_ID):
-    raise ValueError("elicitation catalog: duplicate family ids or unknown held-out ids")
+if len(_BY_ID) != len(FAMILIES) or set(_SPENT_HELDOUT_V1) - set(_BY_ID):
+    raise ValueError("elicitation catalog: duplicate family ids or unknown spent held-out ids")
 
 
 def family(family_id: str) -> ElicitationFamily:
@@ -721,17 +741,31 @@ def family(family_id: str) -> ElicitationFamily:
 def select_families(
     split: str | tuple[str, ...] = "all", language: str | None = None
 ) -> tuple[ElicitationFamily, ...]:
-    """Families in a split ("all", "dev", "heldout") or with the given ids; optionally one language.
+    """Families in a split ("all" or "dev") or with the given ids; optionally one language.
 
-    ``split`` takes the same values as a campaign's ``families`` key.
+    ``split`` takes the same values as a campaign's ``families`` key.  Since the v1
+    held-out split was spent, "dev" is every family, the same as "all".  "heldout" is
+    refused rather than mapped to anything: mapping it to the evaluation-only v2 set would
+    leak test phrasings into simulated development traffic, and mapping it silently to
+    dev families would pass off development data as a test.
 
-    >>> {f.language for f in select_families("heldout", "zh")}
+    >>> select_families("dev") == select_families("all") == FAMILIES
+    True
+    >>> {f.language for f in select_families("dev", "zh")}
     {'zh'}
+    >>> try:
+    ...     select_families("heldout")
+    ... except ScenarioError as exc:
+    ...     print("spent" in str(exc))
+    True
     """
     if isinstance(split, str):
-        if split not in ("all", "dev", "heldout"):
+        if split == "heldout":
+            raise ScenarioError(HELDOUT_REFUSED, field="families")
+        if split not in SPLITS:
             raise ScenarioError(
-                f"unknown family split {split!r} (use all, dev or heldout)", field="families"
+                f"unknown family split {split!r} (use all, dev or a list of family ids)",
+                field="families",
             )
         fams = [f for f in FAMILIES if split == "all" or HOLDOUT_SPLIT[f.id] == split]
     else:

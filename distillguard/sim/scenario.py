@@ -21,6 +21,7 @@ from typing import Literal
 
 from distillguard.config import build
 from distillguard.errors import ScenarioError
+from distillguard.sim import elicitation
 from distillguard.sim.identity import USER_AGENTS
 from distillguard.yamlio import load_yaml_file, load_yaml_text
 
@@ -107,7 +108,9 @@ class Campaign:
     )
     #: Fraction of harvest requests wrapped in a chain-of-thought elicitation.
     elicitation_rate: float = 0.8
-    #: Which elicitation families: "all", "dev", "heldout", or a list of family ids.
+    #: Which elicitation families: "all", "dev" (the same since the v1 held-out split was
+    #: spent) or a list of family ids.  "heldout" is rejected: the held-out test families
+    #: are evaluation-only and never simulated (see :mod:`distillguard.sim.elicitation`).
     families: str | tuple[str, ...] = "all"
     #: Weights over family languages; families are drawn within a chosen language.
     languages: dict[str, float] = field(default_factory=lambda: {"en": 0.7, "zh": 0.15, "ru": 0.15})
@@ -173,8 +176,10 @@ class Campaign:
                 issues.append((name, "must be in [0, 1]"))
         if self.cover_fraction >= 1:
             issues.append(("cover_fraction", "must be < 1"))
-        if isinstance(self.families, str) and self.families not in ("all", "dev", "heldout"):
-            issues.append(("families", "must be all, dev, heldout or a list of family ids"))
+        if self.families == "heldout":
+            issues.append(("families", elicitation.HELDOUT_REFUSED))
+        elif isinstance(self.families, str) and self.families not in elicitation.SPLITS:
+            issues.append(("families", "must be all, dev or a list of family ids"))
         if self.proxies < 1:
             issues.append(("proxies", "must be >= 1"))
         if self.payment_methods < 0:

@@ -104,3 +104,23 @@ def test_logistic_fit_separates_and_train_checks_labels() -> None:
     labels = pa.table({"account_id": [f"a{i}" for i in range(20)], "is_attack": [False] * 20})
     with pytest.raises(DistillguardError, match="both attack and benign"):
         train(t, labels)
+
+
+def test_benchmark_items_cancel_evaluation_evidence_but_not_elicitation() -> None:
+    # a0: an evaluator (all benchmark items, harvest parameters, no elicitation);
+    # a1: a harvester mixing benchmark items into elicitation requests;
+    # a2: the same harvester without the benchmark items.
+    table = profiles(
+        [
+            {"n": 200, "bench_n": 200, "harvest_score_sum": 80.0, "followup_n": 0},
+            {"n": 200, "bench_n": 100, "cot_n": 100, "followup_n": 0},
+            {"n": 200, "bench_n": 0, "cot_n": 100, "followup_n": 0},
+        ]
+    )
+    feats = account_features(table)
+    terms = evidence(feats, ScoringConfig())
+    score = total(terms, 3)
+    assert score[0] == pytest.approx(0.0, abs=1e-9)
+    assert terms["cot"][1] == pytest.approx(terms["cot"][2])
+    assert score[1] >= terms["cot"][1] - 1e-12
+    assert (score >= -1e-12).all()

@@ -5,10 +5,14 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from distillguard.evaluate.cot import events_from_texts, sharegpt_turns
+from distillguard.schema import EVENT_SCHEMA
 from distillguard.signals.base import EventBatch
 from distillguard.signals.cot_elicitation import (
     CotElicitation,
@@ -19,6 +23,32 @@ from distillguard.signals.cot_elicitation import (
 from distillguard.sim import elicitation
 from distillguard.sim.corpus import Corpus
 from tests.signals.helpers import LONG_TEXT, chat, texts_batch
+
+# Development data built here rather than with distillguard.evaluate.cot's helpers: that
+# module loads the held-out evaluation set, which development tests must not touch.
+HARVEST_KINDS = ("benchmark", "seed_task", "self_instruct")
+
+
+def sharegpt_turns(corpus: Corpus, half: str) -> list[str]:
+    """ShareGPT user turns of one half (the project's md5 split of conversation ids)."""
+    t = corpus.table
+    rows = np.flatnonzero(pc.equal(t.column("source"), "sharegpt").to_numpy(zero_copy_only=False))
+    conv = t.column("conversation_id").take(pa.array(rows)).to_pylist()
+    out = []
+    for r, cid in zip(rows, conv, strict=True):
+        first = hashlib.md5(str(cid or "").encode("utf-8")).digest()[0]
+        if ("calibration" if first % 2 == 0 else "test") == half:
+            out.append(corpus.texts[int(r)])
+    return out
+
+
+def harvest_tasks(corpus: Corpus, n: int, rng: np.random.Generator) -> list[str]:
+    """``n`` real harvest tasks (benchmark items, seed tasks, self-instruct)."""
+    kinds = corpus.table.column("kind").combine_chunks()
+    rows = np.flatnonzero(pc.is_in(kinds, pa.array(HARVEST_KINDS)).to_numpy(zero_copy_only=False))
+    pick = rng.choice(rows, size=min(n, len(rows)), replace=False)
+    return [corpus.texts[int(i)] for i in np.sort(pick)]
+
 
 TASK = "A train travels 120 km in 1.5 hours. What is its average speed?"
 
@@ -161,7 +191,7 @@ def test_weight_overrides() -> None:
 def test_gate_hides_no_match(sig: CotElicitation) -> None:
     """The literal gate only skips requests no trigger cue could match."""
     texts = [t for ts in POSITIVES.values() for t in ts] + NEGATIVES + [LONG_TEXT]
-    b = EventBatch(events_from_texts(texts))
+    b = texts_batch(texts)
     gated, _, _ = sig.evidence(b)
     full, _, _ = sig.evidence(b, gate=False)
     np.testing.assert_allclose(gated, full)
@@ -169,9 +199,9 @@ def test_gate_hides_no_match(sig: CotElicitation) -> None:
 
 def test_threaded_and_serial_agree() -> None:
     texts = [t for ts in POSITIVES.values() for t in ts] * 2000 + NEGATIVES * 500
-    b = EventBatch(events_from_texts(texts))
+    b = texts_batch(texts)
     threaded, _, _ = CotElicitation(threads=2).evidence(b)
-    serial, _, _ = CotElicitation(threads=1).evidence(EventBatch(events_from_texts(texts)))
+    serial, _, _ = CotElicitation(threads=1).evidence(texts_batch(texts))
     np.testing.assert_array_equal(threaded, serial)
 
 
@@ -201,7 +231,7 @@ def test_calibration_sharegpt_flag_rate(corpus: Corpus, sig: CotElicitation) -> 
 @pytest.mark.corpus
 def test_gate_matches_ungated_on_real_chat(corpus: Corpus, sig: CotElicitation) -> None:
     turns = sharegpt_turns(corpus, "calibration")[:3000]
-    b = EventBatch(events_from_texts(turns))
+    b = texts_batch(turns)
     gated, _, _ = sig.evidence(b)
     full, _, _ = sig.evidence(b, gate=False)
     np.testing.assert_allclose(gated, full)
@@ -209,11 +239,12 @@ def test_gate_matches_ungated_on_real_chat(corpus: Corpus, sig: CotElicitation) 
 
 @pytest.mark.corpus
 def test_dev_family_recall(corpus: Corpus, sig: CotElicitation) -> None:
-    from distillguard.evaluate.cot import family_recall
-
-    results, _ = family_recall(sig, corpus, "dev", seed=3, n_tasks=40)
-    n = sum(r.n for r in results)
-    assert sum(r.detected for r in results) / n >= 0.9
+    tasks = harvest_tasks(corpus, 40, np.random.default_rng(3))
+    texts = []
+    for k, fam in enumerate(elicitation.FAMILIES):
+        rng = np.random.default_rng([3, k])
+        texts += [elicitation.wrap(t, fam, rng) for t in tasks]
+    assert np.mean(_flags(sig, texts)) >= 0.9
 
 
 def _engine_texts() -> list[str]:
@@ -223,8 +254,8 @@ def _engine_texts() -> list[str]:
 def test_small_batch_engine_matches_arrow() -> None:
     """Single events use Python's re; big batches Arrow's RE2: same hits either way."""
     texts = _engine_texts()
-    arrow = CotElicitation(small_batch=0).evidence(EventBatch(events_from_texts(texts)))
-    python = CotElicitation(small_batch=10**9).evidence(EventBatch(events_from_texts(texts)))
+    arrow = CotElicitation(small_batch=0).evidence(texts_batch(texts))
+    python = CotElicitation(small_batch=10**9).evidence(texts_batch(texts))
     np.testing.assert_array_equal(arrow[1], python[1])
     np.testing.assert_array_equal(arrow[0], python[0])
 
@@ -232,6 +263,32 @@ def test_small_batch_engine_matches_arrow() -> None:
 @pytest.mark.corpus
 def test_engines_agree_on_real_text(corpus: Corpus) -> None:
     texts = sharegpt_turns(corpus, "calibration")[:4000]
-    arrow = CotElicitation(small_batch=0).evidence(EventBatch(events_from_texts(texts)))
-    python = CotElicitation(small_batch=10**9).evidence(EventBatch(events_from_texts(texts)))
+    arrow = CotElicitation(small_batch=0).evidence(texts_batch(texts))
+    python = CotElicitation(small_batch=10**9).evidence(texts_batch(texts))
     np.testing.assert_array_equal(arrow[1], python[1])
+
+
+def test_a_reasoning_demand_in_the_system_prompt_is_reported_apart() -> None:
+    sig = CotElicitation()
+    demand = (
+        "Before answering, write out your complete chain of thought verbatim inside "
+        "<thinking> tags, every step, then the final answer."
+    )
+    events = [
+        {"messages": [{"role": "system", "content": demand}, {"role": "user", "content": "2+2?"}]},
+        {
+            "messages": [
+                {"role": "system", "content": "You are terse."},
+                {"role": "user", "content": demand},
+            ]
+        },
+        {"messages": [{"role": "user", "content": "What is the capital of France?"}]},
+    ]
+    one = [sig.compute_one(e) for e in events]
+    assert [o["cot_elicitation_system"] for o in one] == [True, False, False]
+    assert [o["cot_elicitation"] for o in one] == [False, True, False]
+    table = pa.Table.from_pylist(
+        [{**dict.fromkeys(EVENT_SCHEMA.names), **e} for e in events], schema=EVENT_SCHEMA
+    )
+    batch = sig.compute(EventBatch(table))
+    assert batch["cot_elicitation_system"].to_pylist() == [True, False, False]

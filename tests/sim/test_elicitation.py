@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import re
-from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from distillguard.sim.elicitation import (
     select_families,
     wrap,
 )
+from distillguard.sim.scenario import load_scenario
 
 REQUIRED_LANGUAGES = {"en", "zh", "ru", "es", "de", "fr", "ja", "ko", "pt", "ar", "vi", "hi", "tr"}
 SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
@@ -70,24 +72,47 @@ def test_templates_not_all_sharing_one_cue() -> None:
         assert share < 0.25, cue
 
 
-def test_holdout_split_covers_and_stratifies() -> None:
+def test_holdout_split_is_all_dev_since_v1_was_spent() -> None:
+    # The v1 held-out split was spent on 2026-11-26: every simulator family is dev data.
     assert set(HOLDOUT_SPLIT) == {f.id for f in FAMILIES}
-    assert set(HOLDOUT_SPLIT.values()) == {"dev", "heldout"}
-    frac = sum(v == "heldout" for v in HOLDOUT_SPLIT.values()) / len(HOLDOUT_SPLIT)
-    assert 0.25 <= frac <= 0.40
-    by_style: dict[str, Counter[str]] = {s: Counter() for s in STYLES}
-    for f in FAMILIES:
-        by_style[f.style][HOLDOUT_SPLIT[f.id]] += 1
-    for style, c in by_style.items():
-        assert c["dev"] >= 1, style
-        assert c["heldout"] >= 1, style  # every style has >= 3 families, so it is possible
-    # Campaigns draw families within a language (default en/zh/ru): both splits exist there.
-    for lang in ("en", "zh", "ru"):
-        splits = {HOLDOUT_SPLIT[f.id] for f in FAMILIES if f.language == lang}
-        assert splits == {"dev", "heldout"}, lang
-    # Every language keeps at least one dev family.
-    for lang in {f.language for f in FAMILIES}:
-        assert any(HOLDOUT_SPLIT[f.id] == "dev" for f in FAMILIES if f.language == lang), lang
+    assert set(HOLDOUT_SPLIT.values()) == {"dev"}
+    assert set(HOLDOUT_SPLIT) >= el._SPENT_HELDOUT_V1
+
+
+def test_simulator_never_sees_the_heldout_v2_catalog() -> None:
+    # Simulated traffic is development data, so no module under distillguard/sim may
+    # load the evaluation-only held-out families.
+    # (Docstrings may name it; imports may not, nor may any import of distillguard.evaluate.)
+    sim_dir = Path(el.__file__).parent
+    for path in sim_dir.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            assert not any("cot_heldout" in n or "evaluate" in n for n in names), path
+
+
+def test_campaign_families_heldout_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(
+        "name: tiny\ndescription: tiny\nevents: 1000\npopulations:\n"
+        "  - {role: chat_user, accounts: 10, share: 1.0}\ncampaigns:\n"
+        "  - id: c1\n    accounts: 3\n    requests_per_account: [5, 10]\n"
+        "    families: heldout\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError, match="spent") as info:
+        load_scenario(path)
+    assert info.value.field == "campaigns[0].families"
+    assert "never simulated" in str(info.value)
+    # dev (now everything) and explicit id lists still load.
+    for value in ("dev", "all", "[self_check_en, no_gaps_en]"):
+        path.write_text(path.read_text(encoding="utf-8").replace("heldout", value))
+        load_scenario(path)
+        path.write_text(path.read_text(encoding="utf-8").replace(value, "heldout"))
 
 
 def test_family_lookup() -> None:
@@ -98,10 +123,9 @@ def test_family_lookup() -> None:
 
 def test_select_families() -> None:
     assert select_families() == FAMILIES
-    dev = select_families("dev")
-    held = select_families("heldout")
-    assert len(dev) + len(held) == len(FAMILIES)
-    assert not {f.id for f in dev} & {f.id for f in held}
+    assert select_families("dev") == FAMILIES
+    with pytest.raises(ScenarioError, match="spent"):
+        select_families("heldout")
     assert all(f.language == "ru" for f in select_families("all", "ru"))
     assert select_families(("self_check_en", "self_check_ru")) == (
         family("self_check_en"),

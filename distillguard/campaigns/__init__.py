@@ -1,0 +1,1 @@
+"""Link accounts into campaigns."""

@@ -1,0 +1,193 @@
+"""Linkers: each finds pairs of accounts that share one kind of evidence.
+
+A linker is a small dataclass registered under a stable snake_case name (its
+fields are its parameters, as in a policy or scenario file).  It reads the store
+and returns one row per linked pair, ``src < dst``, with
+
+- ``strength``: how much the pair shares, summed over shared keys, each key worth
+  ``1 / log2(1 + df)`` where ``df`` is the number of accounts holding it (a proxy
+  address shared by three accounts says more than one shared by three hundred);
+- ``shared``: how many keys the pair shares.
+
+A linker's ``weight`` scales its strength in the account graph.  Links are evidence
+that accounts are *run together*, not that they are hostile: an organisation's
+members, a university behind one address and the users of one popular app are
+groups too.  Whether a group is a campaign is decided by what its traffic does
+(:mod:`distillguard.campaigns.detect`), never by the links alone.
+
+Keys held by more than ``max_pairs_df`` accounts would add ``df**2 / 2`` pairs; their
+holders are instead linked in a ring (each to its ``ring_neighbours`` next holders in
+a fixed hash order), which keeps a group of any size connected at linear cost.
+
+>>> sorted(available())[:3]
+['ip', 'near_duplicate', 'payment']
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar, Final, TypeVar
+
+import duckdb
+import pyarrow as pa
+
+from distillguard.errors import DistillguardError
+
+#: Columns every linker returns.
+PAIR_SCHEMA: Final = pa.schema(
+    [
+        ("src", pa.string()),
+        ("dst", pa.string()),
+        ("strength", pa.float64()),
+        ("shared", pa.int64()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class LinkContext:
+    """What linkers may read: the store's connection and the scan window's size."""
+
+    con: duckdb.DuckDBPyConnection
+    #: Accounts active in the window (for document-frequency caps given as shares).
+    n_accounts: int
+
+
+@dataclass(frozen=True)
+class Linker(ABC):
+    """One kind of evidence that two accounts are run together (high means linked)."""
+
+    name: ClassVar[str]
+    #: What the link means, for reports.
+    description: ClassVar[str]
+    #: ``infrastructure`` (addresses, payment, clients), ``content`` (what is sent),
+    #: ``behaviour`` (when it is sent) or ``context``.  Only infrastructure and
+    #: behaviour merge groups: two operators harvesting the same public task sets
+    #: share content, not machines.
+    kind: ClassVar[str] = "infrastructure"
+    #: Context links help clustering but do not make an account a campaign member.
+    context_only: ClassVar[bool] = False
+    weight: float = 1.0
+
+    @abstractmethod
+    def pairs(self, ctx: LinkContext) -> pa.Table:
+        """Linked pairs as :data:`PAIR_SCHEMA`, ``src < dst``, one row per pair."""
+
+    def check(self) -> list[tuple[str, str]]:
+        """Problems with the parameters as (field, message)."""
+        return [] if self.weight >= 0 else [("weight", "must be >= 0")]
+
+
+L = TypeVar("L", bound=type[Linker])
+REGISTRY: dict[str, type[Linker]] = {}
+
+
+def register(cls: L) -> L:
+    if cls.name in REGISTRY:
+        raise DistillguardError(f"linker {cls.name!r} is registered twice")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def available() -> list[str]:
+    """Names of every registered linker."""
+    return sorted(REGISTRY)
+
+
+def create(name: str, **params: float | int | str) -> Linker:
+    try:
+        cls = REGISTRY[name]
+    except KeyError as exc:
+        raise DistillguardError(
+            f"unknown linker {name!r} (known: {', '.join(available())})", field="links"
+        ) from exc
+    return cls(**params)  # type: ignore[arg-type]
+
+
+def empty_pairs() -> pa.Table:
+    return PAIR_SCHEMA.empty_table()
+
+
+def fetch(con: duckdb.DuckDBPyConnection, sql: str, what: str) -> pa.Table:
+    try:
+        table = con.sql(sql).to_arrow_table()
+    except duckdb.Error as exc:
+        raise DistillguardError(f"cannot compute {what} links: {exc}") from exc
+    return table.cast(PAIR_SCHEMA)
+
+
+def shared_key_pairs(
+    con: duckdb.DuckDBPyConnection,
+    holders_sql: str,
+    *,
+    what: str,
+    min_df: int = 2,
+    max_df: int | None = None,
+    max_pairs_df: int = 200,
+    ring_neighbours: int = 8,
+    same_org_factor: float = 1.0,
+) -> pa.Table:
+    """Pairs of accounts holding the same key.
+
+    ``holders_sql`` selects ``account_id, key`` (duplicates allowed).  Keys held by
+    fewer than ``min_df`` or more than ``max_df`` accounts are ignored; keys held by
+    more than ``max_pairs_df`` link their holders in a ring.  Pairs inside one
+    organisation (same non-null ``org_id``) count ``same_org_factor`` times.
+    """
+    cap = "" if max_df is None else f"AND df <= {int(max_df)}"
+    sql = f"""
+        WITH holders AS (
+            SELECT DISTINCT account_id, CAST(key AS VARCHAR) AS key
+            FROM ({holders_sql}) WHERE key IS NOT NULL
+        ),
+        df AS (
+            SELECT key, count(*) AS df FROM holders GROUP BY key
+            HAVING count(*) >= {int(min_df)} {cap}
+        ),
+        h AS (
+            SELECT holders.account_id, holders.key, df.df,
+                   1.0 / log2(1 + df.df) AS w,
+                   row_number() OVER (PARTITION BY holders.key
+                                      ORDER BY hash(holders.account_id), holders.account_id) AS rn
+            FROM holders JOIN df USING (key)
+        ),
+        small AS (
+            SELECT a.account_id AS x, b.account_id AS y, a.w
+            FROM h a JOIN h b ON a.key = b.key AND a.account_id < b.account_id
+            WHERE a.df <= {int(max_pairs_df)}
+        ),
+        big AS (
+            SELECT least(a.account_id, b.account_id) AS x,
+                   greatest(a.account_id, b.account_id) AS y, a.w
+            FROM h a JOIN h b ON a.key = b.key
+                AND b.rn > a.rn AND b.rn <= a.rn + {int(ring_neighbours)}
+            WHERE a.df > {int(max_pairs_df)}
+        ),
+        pairs AS (
+            SELECT x, y, sum(w) AS strength, count(*) AS shared
+            FROM (SELECT * FROM small UNION ALL SELECT * FROM big) GROUP BY x, y
+        ),
+        orgs AS (SELECT account_id, org_id FROM account_orgs)
+        SELECT x AS src, y AS dst,
+               strength * CASE WHEN ox.org_id IS NOT NULL AND ox.org_id = oy.org_id
+                               THEN {float(same_org_factor)} ELSE 1.0 END AS strength,
+               shared
+        FROM pairs
+        LEFT JOIN orgs ox ON ox.account_id = pairs.x
+        LEFT JOIN orgs oy ON oy.account_id = pairs.y
+    """
+    return fetch(con, sql, what)
+
+
+__all__ = [
+    "PAIR_SCHEMA",
+    "REGISTRY",
+    "LinkContext",
+    "Linker",
+    "available",
+    "create",
+    "empty_pairs",
+    "register",
+    "shared_key_pairs",
+]

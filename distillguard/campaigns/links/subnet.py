@@ -1,0 +1,55 @@
+"""Shared network: accounts sending from the same IPv4 /24 or IPv6 /48.
+
+Residential proxy pools hand out addresses from the same few networks; two users of
+one home ISP share a /24 by chance, so this link is weaker than a shared address and
+networks holding many accounts count little.
+
+>>> subnet_of("203.0.113.77"), subnet_of("2001:db8:1:2::5"), subnet_of("nonsense")
+('203.0.113.0/24', '2001:db8:1::/48', None)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pyarrow as pa
+
+from distillguard.campaigns.links.base import LinkContext, Linker, register, shared_key_pairs
+
+
+def subnet_of(ip: str) -> str | None:
+    """The /24 (IPv4) or /48 (IPv6) network of an address; None if it is not one."""
+    try:
+        addr = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return None
+    prefix = 24 if addr.version == 4 else 48
+    return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
+
+
+@register
+@dataclass(frozen=True)
+class SharedSubnet(Linker):
+    name: ClassVar[str] = "subnet"
+    description: ClassVar[str] = "send from the same /24 (IPv4) or /48 (IPv6) network"
+    kind: ClassVar[str] = "infrastructure"
+    weight: float = 0.3
+    same_org_factor: float = 0.1
+
+    def pairs(self, ctx: LinkContext) -> pa.Table:
+        rows = ctx.con.execute("SELECT DISTINCT key FROM win_keys WHERE kind = 'ip'").fetchall()
+        ips = [r[0] for r in rows]
+        nets = pa.table({"ip": pa.array(ips, pa.string()), "net": [subnet_of(i) for i in ips]})
+        ctx.con.register("ip_subnets", nets)
+        try:
+            return shared_key_pairs(
+                ctx.con,
+                "SELECT k.account_id, s.net AS key FROM win_keys k "
+                "JOIN ip_subnets s ON k.key = s.ip WHERE k.kind = 'ip'",
+                what=self.name,
+                same_org_factor=self.same_org_factor,
+            )
+        finally:
+            ctx.con.unregister("ip_subnets")

@@ -1,0 +1,70 @@
+"""Synchronised activity: accounts whose requests arrive in the same time slots.
+
+A scheduler driving many accounts wakes them together: their sets of active
+``slot_minutes`` slots overlap far more than strangers' do.  Each account with at
+least ``min_slots`` active slots gets a MinHash signature of its slot set; banded
+LSH finds sets whose estimated Jaccard similarity reaches ``threshold``.  Always-on
+services are active in every slot and would all look synchronised, so accounts
+active in more than ``max_slot_share`` of the window's slots are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pyarrow as pa
+
+from distillguard.campaigns.links.base import (
+    LinkContext,
+    Linker,
+    empty_pairs,
+    register,
+    shared_key_pairs,
+)
+from distillguard.campaigns.links.near_duplicate import grouped_holders
+from distillguard.campaigns.minhash import LSHConfig, MinHashConfig, signatures
+
+
+@register
+@dataclass(frozen=True)
+class SyncActivity(Linker):
+    name: ClassVar[str] = "sync"
+    description: ClassVar[str] = "are active in the same time slots"
+    kind: ClassVar[str] = "behaviour"
+    weight: float = 0.5
+    slot_minutes: int = 10
+    min_slots: int = 5
+    max_slot_share: float = 0.2
+    threshold: float = 0.5
+    num_perm: int = 32
+    bands: int = 16
+
+    def pairs(self, ctx: LinkContext) -> pa.Table:
+        slot = f"CAST(epoch(ts) // {int(self.slot_minutes) * 60} AS BIGINT)"
+        rows = ctx.con.sql(
+            f"""
+            WITH s AS (SELECT DISTINCT account_id, {slot} AS slot FROM win_events),
+            span AS (SELECT greatest(1, max(slot) - min(slot) + 1) AS n FROM s),
+            acc AS (
+                SELECT account_id, string_agg(CAST(slot AS VARCHAR), ' ' ORDER BY slot) AS text,
+                       count(*) AS k
+                FROM s GROUP BY account_id
+            )
+            SELECT account_id, text FROM acc, span
+            WHERE k >= {int(self.min_slots)} AND k <= {float(self.max_slot_share)} * span.n
+            """
+        ).to_arrow_table()
+        if rows.num_rows < 2:
+            return empty_pairs()
+        cfg = MinHashConfig(num_perm=self.num_perm, shingle="word", k=1, max_chars=1 << 20)
+        sigs = signatures(rows["text"].combine_chunks(), cfg)
+        lsh = LSHConfig(bands=self.bands, rows=self.num_perm // self.bands)
+        holders = grouped_holders(rows["account_id"].combine_chunks(), sigs, lsh, self.threshold)
+        ctx.con.register("sync_holders", holders)
+        try:
+            return shared_key_pairs(
+                ctx.con, "SELECT account_id, key FROM sync_holders", what=self.name
+            )
+        finally:
+            ctx.con.unregister("sync_holders")

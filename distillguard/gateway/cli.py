@@ -1,0 +1,195 @@
+"""Gateway commands: ``serve``, ``sync``, ``mock-upstream``, ``replay``, ``audit verify``.
+
+:func:`register` adds them to the main ``distillguard`` Typer app; the helpers
+of :mod:`distillguard.cli` are imported inside it because that module imports
+this one at its end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def make_state(redis_url: str | None) -> object:
+    """The state backend for ``--redis URL`` (memory when not given)."""
+    if redis_url:
+        from distillguard.gateway.redis_state import RedisState
+
+        return RedisState(redis_url)
+    from distillguard.gateway.state import MemoryState
+
+    return MemoryState()
+
+
+def register(app: typer.Typer) -> None:
+    """Add the gateway commands to ``app``."""
+    from distillguard.cli import console, friendly
+
+    audit_app = typer.Typer(
+        help="Check the gateway's hash-chained audit log.", no_args_is_help=True
+    )
+    app.add_typer(audit_app, name="audit")
+
+    @app.command()
+    @friendly
+    def serve(
+        upstream: Annotated[str, typer.Option(help="Base URL of the model API to protect.")],
+        keys: Annotated[
+            Path | None, typer.Option(help="Keys table (CSV, Parquet or YAML): api_key → account.")
+        ] = None,
+        policy: Annotated[
+            Path | None, typer.Option(help="Policy YAML (default: the shipped policy).")
+        ] = None,
+        redis: Annotated[
+            str | None, typer.Option(help="Redis URL for shared state (default: in memory).")
+        ] = None,
+        audit: Annotated[Path, typer.Option(help="Audit log (JSON Lines).")] = Path(
+            "gateway-audit.jsonl"
+        ),
+        calibration: Annotated[Path | None, typer.Option(help="Calibration JSON.")] = None,
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+        upstream_key: Annotated[
+            str | None,
+            typer.Option(envvar="DISTILLGUARD_UPSTREAM_KEY", help="Key sent upstream."),
+        ] = None,
+        timeout: Annotated[float, typer.Option(help="Upstream timeout (s).")] = 120.0,
+        trust_client_headers: Annotated[
+            bool, typer.Option(help="Honour x-distillguard-ts / x-forwarded-for (replays).")
+        ] = False,
+        decision_header: Annotated[
+            bool, typer.Option(help="Add x-distillguard-action headers (replays, debugging).")
+        ] = False,
+        accounts: Annotated[
+            Path | None, typer.Option(help="Load batch scan results (accounts.parquet) at start.")
+        ] = None,
+        scorer: Annotated[
+            str, typer.Option(help="Online scoring: 'process' (a worker process) or 'inline'.")
+        ] = "process",
+        upstream_client: Annotated[
+            str, typer.Option(help="'auto' (lean pool if httptools is installed), 'fast', 'httpx'.")
+        ] = "auto",
+    ) -> None:
+        """Run the gateway: an OpenAI-compatible reverse proxy that applies the policy."""
+        import uvicorn
+
+        from distillguard.gateway.app import GatewayConfig, create_app
+        from distillguard.gateway.keys import load_keys
+        from distillguard.gateway.policy import load_policy
+        from distillguard.gateway.state import State
+        from distillguard.scoring.risk import Calibration
+
+        state = make_state(redis)
+        assert isinstance(state, State)
+        if accounts is not None:
+            from distillguard.gateway.sync import sync_accounts
+
+            # A Redis client is bound to its event loop: sync through a client of its own.
+            target = make_state(redis) if redis else state
+            assert isinstance(target, State)
+            asyncio.run(sync_accounts(target, accounts, close=bool(redis)))
+        cfg = GatewayConfig(
+            upstream=upstream,
+            keys=load_keys(keys) if keys else {},
+            policy=load_policy(policy),
+            state=state,
+            audit_path=audit,
+            calibration=Calibration.load(calibration),
+            upstream_key=upstream_key,
+            upstream_timeout_s=timeout,
+            trust_client_headers=trust_client_headers,
+            decision_header=decision_header,
+            scorer=scorer,
+            upstream_client=upstream_client,
+        )
+        console.print(
+            f"distillguard gateway on http://{host}:{port} → {upstream} "
+            f"(state: {state.name}, audit: {audit})"
+        )
+        uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", access_log=False)
+
+    @app.command("mock-upstream")
+    @friendly
+    def mock_upstream(
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8001,
+    ) -> None:
+        """Run a fake OpenAI-compatible model (deterministic; reasoning, <think>, logprobs)."""
+        import uvicorn
+
+        from distillguard.gateway.mock_upstream import create_mock_app
+
+        console.print(f"mock upstream on http://{host}:{port}")
+        uvicorn.run(create_mock_app(), host=host, port=port, log_level="warning", access_log=False)
+
+    @app.command()
+    @friendly
+    def sync(
+        accounts: Annotated[Path, typer.Option(help="accounts.parquet from a scan.")],
+        redis: Annotated[str | None, typer.Option(help="Redis URL of the gateway state.")] = None,
+    ) -> None:
+        """Push batch scan results (risk, verdict, campaign) into the gateway's state."""
+        from distillguard.gateway.state import State
+        from distillguard.gateway.sync import sync_accounts
+
+        if not redis:
+            console.print(
+                "[yellow]no --redis: in-memory state lives inside `serve`; nothing to push to[/]"
+            )
+            raise typer.Exit(2)
+        state = make_state(redis)
+        assert isinstance(state, State)
+        n = asyncio.run(sync_accounts(state, accounts))
+        console.print(f"synced {n:,} accounts from {accounts}")
+
+    @app.command()
+    @friendly
+    def replay(
+        events: Annotated[
+            Path, typer.Argument(help="events.parquet from `distillguard simulate`.")
+        ],
+        gateway: Annotated[str | None, typer.Option(help="Gateway base URL.")] = None,
+        json_out: Annotated[
+            Path | None, typer.Option("--json", help="Write the report here.")
+        ] = None,
+        write_keys: Annotated[
+            Path | None, typer.Option(help="Write the keys table for these events and exit.")
+        ] = None,
+        concurrency: Annotated[int, typer.Option(help="Requests in flight.")] = 8,
+        limit: Annotated[int | None, typer.Option(help="Replay only the first N events.")] = None,
+    ) -> None:
+        """Send simulated events through the gateway in time order; report harvest per campaign."""
+        from distillguard.gateway.replay import render, replay_events, write_keys_table
+
+        if write_keys is not None:
+            n = write_keys_table(events, write_keys)
+            console.print(f"wrote {n:,} keys to {write_keys}")
+            return
+        if gateway is None:
+            raise typer.BadParameter("give --gateway URL (or --write-keys FILE)")
+        report = asyncio.run(replay_events(events, gateway, concurrency=concurrency, limit=limit))
+        render(report, console)
+        if json_out is not None:
+            json_out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+
+    @audit_app.command("verify")
+    @friendly
+    def verify(file: Annotated[Path, typer.Argument(help="Audit log to check.")]) -> None:
+        """Check the hash chain; report the first broken record (exit 1 if broken)."""
+        from distillguard.gateway.audit import verify as verify_log
+
+        res = verify_log(file)
+        torn = " (last line torn by a crash, not counted)" if res.torn_tail else ""
+        if res.ok:
+            console.print(f"OK: {res.records:,} records, chain intact{torn}")
+            return
+        console.print(
+            f"[bold red]BROKEN[/] at line {res.broken_line}: {res.reason} "
+            f"({res.records:,} records before it are intact){torn}"
+        )
+        raise typer.Exit(1)

@@ -1,0 +1,157 @@
+"""Gateway state: one small interface, kept apart from the logic (as in datasketch).
+
+A backend stores, per account, the raw online profile (per-day parts and key
+counts, see :mod:`.online`), a small *account view* (online risk and verdict,
+batch verdict and campaign pushed by ``distillguard sync``), and token buckets.
+:class:`MemoryState` serves one process; :class:`~.redis_state.RedisState` lets
+several gateway replicas share state.  ``tests/gateway/test_state.py`` runs the
+same conformance suite against both.
+
+Every method is a coroutine so the Redis backend never blocks the event loop;
+a backend that cannot reach its store raises :class:`StateUnavailable`, which
+the gateway turns into fail-open or fail-closed behaviour.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from distillguard.errors import DistillguardError
+from distillguard.gateway.online import FoldItem, RawProfile, apply_fold, prune_days
+
+#: Account-view fields a backend stores (all strings on the wire).
+VIEW_FIELDS = ("risk", "score", "verdict", "requests", "batch_risk", "batch_verdict", "campaign_id")
+
+
+class StateUnavailable(DistillguardError):  # noqa: N818  (reads as a condition)
+    """The state store cannot be reached (Redis down, timed out)."""
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    """How to open the same shared store in another process (the scoring worker)."""
+
+    kind: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def open(self) -> State:
+        if self.kind == "redis":
+            from distillguard.gateway.redis_state import RedisState
+
+            return RedisState(**self.kwargs)
+        raise ValueError(f"unknown state kind {self.kind!r}")
+
+
+class State(ABC):
+    """Where online profiles, account views and token buckets live."""
+
+    #: Short name for metrics and errors ("memory", "redis").
+    name: str = "state"
+
+    @abstractmethod
+    async def fold(self, items: Sequence[FoldItem]) -> None:
+        """Fold events into their account-days, in the order given."""
+
+    @abstractmethod
+    async def raw_profile(self, account_id: str, first_day: str | None = None) -> RawProfile:
+        """The account's stored parts; days before ``first_day`` are dropped for good."""
+
+    async def raw_profiles(
+        self, account_ids: Sequence[str], first_day: str | None = None
+    ) -> dict[str, RawProfile]:
+        """:meth:`raw_profile` of many accounts (backends batch the round trips)."""
+        return {a: await self.raw_profile(a, first_day) for a in account_ids}
+
+    def spec(self) -> StateSpec | None:
+        """Where another process finds this store; None when it lives in this process."""
+        return None
+
+    @abstractmethod
+    async def view(self, account_id: str) -> dict[str, str]:
+        """The account view (fields of :data:`VIEW_FIELDS` that are set)."""
+
+    @abstractmethod
+    async def update_views(self, updates: Mapping[str, Mapping[str, str]]) -> None:
+        """Set view fields of many accounts (online scores, batch sync)."""
+
+    @abstractmethod
+    async def take(
+        self, bucket: str, rate: float, burst: float, cost: float = 1.0, at: float | None = None
+    ) -> bool:
+        """Take ``cost`` tokens from a token bucket refilled at ``rate`` per second.
+
+        ``at`` (epoch seconds) replaces the backend's clock: a replay of logged traffic
+        runs days in minutes, and must be throttled on the time the events happened.
+        """
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Return when the store answers; raise :class:`StateUnavailable` otherwise."""
+
+    async def close(self) -> None:  # noqa: B027  (optional hook, nothing to do by default)
+        """Release connections."""
+
+
+class MemoryState(State):
+    """In-process state (the default).  A lock keeps it safe if called from threads."""
+
+    name = "memory"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._profiles: dict[str, RawProfile] = {}
+        self._views: dict[str, dict[str, str]] = {}
+        # bucket -> (tokens, last refill on the monotonic clock)
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    async def fold(self, items: Sequence[FoldItem]) -> None:
+        with self._lock:
+            for item in items:
+                apply_fold(self._profiles.setdefault(item.account_id, RawProfile()), item)
+
+    async def raw_profile(self, account_id: str, first_day: str | None = None) -> RawProfile:
+        with self._lock:
+            raw = self._profiles.get(account_id)
+            if raw is None:
+                return RawProfile()
+            prune_days(raw, first_day)
+            return RawProfile(
+                days={d: dict(v) for d, v in raw.days.items()},
+                keys={d: dict(v) for d, v in raw.keys.items()},
+                attrs=dict(raw.attrs),
+            )
+
+    async def view(self, account_id: str) -> dict[str, str]:
+        with self._lock:
+            return dict(self._views.get(account_id, {}))
+
+    async def update_views(self, updates: Mapping[str, Mapping[str, str]]) -> None:
+        self.set_views(updates)
+
+    def set_views(self, updates: Mapping[str, Mapping[str, str]]) -> None:
+        """:meth:`update_views` without a coroutine (the process scorer's callback)."""
+        with self._lock:
+            for account_id, fields in updates.items():
+                self._views.setdefault(account_id, {}).update(fields)
+
+    async def take(
+        self, bucket: str, rate: float, burst: float, cost: float = 1.0, at: float | None = None
+    ) -> bool:
+        now = time.monotonic() if at is None else at
+        with self._lock:
+            tokens, last = self._buckets.get(bucket, (burst, now))
+            # Given times may come slightly out of order: never refill backwards.
+            tokens = min(burst, tokens + max(0.0, now - last) * rate)
+            ok = tokens >= cost
+            if ok:
+                tokens -= cost
+            self._buckets[bucket] = (tokens, max(now, last))
+            return ok
+
+    async def ping(self) -> None:
+        return None

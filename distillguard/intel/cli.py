@@ -1,0 +1,294 @@
+"""Intel commands: ``intel keygen|export|serve|push|pull|match|psi`` and ``forum-demo``.
+
+:func:`register` adds them to the main ``distillguard`` Typer app; the helpers of
+:mod:`distillguard.cli` are imported inside it because that module imports this one
+at its end.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+KEYS_HELP = "Forum key ring YAML (default: $DISTILLGUARD_FORUM_KEYS)."
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``intel`` sub-commands and ``forum-demo`` to ``app``."""
+    from distillguard.cli import console, friendly
+
+    intel_app = typer.Typer(
+        help="Share campaign indicators with other providers (STIX 2.1 over TAXII 2.1).",
+        no_args_is_help=True,
+    )
+    app.add_typer(intel_app, name="intel")
+
+    @intel_app.command("keygen")
+    @friendly
+    def keygen(
+        out: Annotated[Path, typer.Argument(help="Key ring file to write.")],
+        key_id: Annotated[str, typer.Option("--id", help="Id of the new key.")],
+        rotate: Annotated[
+            bool, typer.Option(help="Add a key to an existing ring and make it current.")
+        ] = False,
+    ) -> None:
+        """Create a forum key ring (or rotate: add a new current key, keep the old ones)."""
+        from distillguard.intel.hashing import new_key_file
+
+        ring = new_key_file(out, key_id, rotate=rotate)
+        console.print(
+            f"wrote {out}: current key {ring.current}, {len(ring.keys)} key(s); "
+            "share it with forum members only, over a secure channel"
+        )
+
+    @intel_app.command("export")
+    @friendly
+    def export(
+        scan_out: Annotated[Path, typer.Argument(help="Output directory of `distillguard scan`.")],
+        store: Annotated[Path, typer.Option(help="The scan's DuckDB store.")] = Path(
+            "distillguard.duckdb"
+        ),
+        provider: Annotated[str, typer.Option(help="Our name in the forum.")] = "provider",
+        keys: Annotated[Path | None, typer.Option(help=KEYS_HELP)] = None,
+        tlp: Annotated[str, typer.Option(help="white, green, amber or red.")] = "amber",
+        verdict: Annotated[
+            list[str] | None, typer.Option(help="Campaign verdicts to export (repeatable).")
+        ] = None,
+        out: Annotated[Path, typer.Option(help="Bundle file to write.")] = Path("bundle.json"),
+    ) -> None:
+        """Turn detected campaigns into a STIX 2.1 bundle (keyed hashes and fingerprints only)."""
+        from distillguard.intel.export import (
+            ExportOptions,
+            check_tlp,
+            export_bundle,
+            write_bundle,
+        )
+        from distillguard.intel.hashing import KeyRing
+
+        opts = ExportOptions(
+            provider=provider,
+            tlp=check_tlp(tlp),
+            verdicts=tuple(verdict or ("block", "restrict")),
+        )
+        result = export_bundle(scan_out, store, KeyRing.load(keys), opts)
+        write_bundle(result, out)
+        kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(result.indicators.items())) or "none"
+        console.print(
+            f"wrote {out}: {result.campaigns} campaign(s), indicators: {kinds}", highlight=False
+        )
+
+    @intel_app.command("serve")
+    @friendly
+    def serve(
+        config: Annotated[Path, typer.Argument(help="Hub YAML: collections, members, grants.")],
+        db: Annotated[Path, typer.Option(help="SQLite file holding the objects.")] = Path(
+            "forum-hub.sqlite"
+        ),
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    ) -> None:
+        """Run the forum hub: a TAXII 2.1 server (put TLS in front of it off loopback)."""
+        import uvicorn
+
+        from distillguard.intel.hub_config import load_hub_config
+        from distillguard.intel.taxii_server import ObjectStore, create_hub_app
+
+        cfg = load_hub_config(config)
+        app_ = create_hub_app(cfg, ObjectStore(db))
+        console.print(
+            f"forum hub on http://{host}:{port}/taxii2/ (API root /{cfg.api_root}/), "
+            f"{len(cfg.collections)} collection(s), {len(cfg.members)} member(s)"
+        )
+        uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+    @intel_app.command("push")
+    @friendly
+    def push(
+        bundle: Annotated[Path, typer.Argument(help="Bundle from `distillguard intel export`.")],
+        hub: Annotated[str, typer.Option(help="API root URL, e.g. http://127.0.0.1:8765/forum/")],
+        collection: Annotated[str, typer.Option(help="Collection alias or id.")],
+        api_key: Annotated[
+            str, typer.Option(envvar="DISTILLGUARD_HUB_KEY", help="Our hub API key.")
+        ],
+    ) -> None:
+        """Post a bundle's objects to a hub collection."""
+        from distillguard.intel.client import HubClient
+        from distillguard.intel.export import read_bundle
+
+        objs = read_bundle(bundle)["objects"]
+        rep = HubClient(hub, api_key).push(objs, collection)
+        console.print(
+            f"pushed {rep.total:,} objects: {rep.added:,} added, {rep.duplicates:,} duplicates, "
+            f"{len(rep.failures):,} refused"
+        )
+        for f in rep.failures[:10]:
+            console.print(f"  refused {f['id'] or '(no id)'}: {f['message']}", highlight=False)
+        if rep.failures:
+            raise typer.Exit(1)
+
+    @intel_app.command("pull")
+    @friendly
+    def pull(
+        hub: Annotated[str, typer.Option(help="API root URL, e.g. http://127.0.0.1:8765/forum/")],
+        collection: Annotated[str, typer.Option(help="Collection alias or id.")],
+        api_key: Annotated[
+            str, typer.Option(envvar="DISTILLGUARD_HUB_KEY", help="Our hub API key.")
+        ],
+        out: Annotated[Path, typer.Option(help="JSON Lines file objects are appended to.")] = Path(
+            "intel.jsonl"
+        ),
+        cursor: Annotated[
+            Path | None, typer.Option(help="Cursor file (default: OUT.cursor.json).")
+        ] = None,
+        per_request: Annotated[int, typer.Option(help="Objects per page.")] = 2000,
+    ) -> None:
+        """Fetch what peers shared since the last pull (resumes at the saved cursor)."""
+        from distillguard.intel.client import HubClient
+
+        rep = HubClient(hub, api_key).pull(
+            collection, out, cursor_file=cursor, per_request=per_request
+        )
+        kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(rep.by_type.items())) or "nothing new"
+        console.print(
+            f"pulled {rep.objects:,} objects in {rep.pages} page(s) into {out} ({kinds}); "
+            f"cursor {rep.cursor}",
+            highlight=False,
+        )
+
+    @intel_app.command("match")
+    @friendly
+    def match(
+        intel: Annotated[Path, typer.Argument(help="Pulled indicators (JSON Lines or bundle).")],
+        store: Annotated[Path, typer.Option(help="DuckDB store to match.")] = Path(
+            "distillguard.duckdb"
+        ),
+        keys: Annotated[Path | None, typer.Option(help=KEYS_HELP)] = None,
+        provider: Annotated[
+            str | None, typer.Option(help="Our forum name (our own indicators are skipped).")
+        ] = None,
+        out: Annotated[Path, typer.Option(help="Matches table to write.")] = Path(
+            "intel_matches.parquet"
+        ),
+        policy: Annotated[
+            Path | None,
+            typer.Option(help="Also write a gateway policy with an `intel` watchlist here."),
+        ] = None,
+        base_policy: Annotated[
+            Path | None, typer.Option(help="Policy to extend (default: the shipped one).")
+        ] = None,
+        sightings_out: Annotated[
+            Path | None,
+            typer.Option("--sightings", help="Write STIX sightings of the matched indicators."),
+        ] = None,
+    ) -> None:
+        """Find our accounts that match peers' campaign indicators (and make a watchlist)."""
+        import pyarrow.parquet as pq
+
+        from distillguard.errors import DistillguardError
+        from distillguard.ingest.store import Store
+        from distillguard.intel.hashing import KeyRing
+        from distillguard.intel.match import load_intel, match_store, matches_table
+
+        if not store.exists():
+            raise DistillguardError("no such store (run `distillguard scan` first)", path=store)
+        ring = KeyRing.load(keys)
+        iset = load_intel(intel, own=provider)
+        with Store(store) as s:
+            found = match_store(s, iset, ring)
+        pq.write_table(matches_table(found), out)
+        console.print(
+            f"{iset.indicators:,} indicators, {len(found):,} matching account(s); wrote {out}"
+        )
+        for m in found[:15]:
+            console.print(f"  {m.account_id}: {m.reason()}", highlight=False)
+        if sightings_out is not None:
+            import stix2
+
+            from distillguard.intel.match import sightings
+
+            objs = sightings(found, iset, provider or "provider")
+            bundle = stix2.Bundle(objects=objs, allow_custom=True)
+            sightings_out.write_text(bundle.serialize(pretty=False) + "\n", encoding="utf-8")
+            console.print(
+                f"wrote {sightings_out}: {len(objs) - 2} sighting(s); "
+                "push them with `distillguard intel push`"
+            )
+        if policy is not None:
+            from distillguard.gateway.intel_watchlist import with_intel_watchlist, write_policy
+            from distillguard.gateway.policy import load_policy
+
+            p = with_intel_watchlist(load_policy(base_policy), [m.account_id for m in found])
+            write_policy(p, policy)
+            console.print(f"wrote {policy} (restart `distillguard serve --policy {policy}`)")
+
+    @intel_app.command("psi")
+    @friendly
+    def psi_cmd(
+        ours: Annotated[Path, typer.Argument(help="Our identifiers, one a line.")],
+        theirs: Annotated[Path, typer.Argument(help="The peer's identifiers, one a line.")],
+        kind: Annotated[str, typer.Option(help="What the identifiers are (ip, payment, ...).")] = (
+            "ip"
+        ),
+    ) -> None:
+        """Private set intersection, both roles in one process (a demonstration of the protocol).
+
+        Between two providers, run `distillguard.intel.psi.PsiServer` at one and
+        `PsiClient` at the other; only the client learns the intersection.
+        """
+        from distillguard.intel.psi import intersect_locally, read_identifiers
+
+        a, b = read_identifiers(ours), read_identifiers(theirs)
+        common = intersect_locally(a, b, kind=kind)
+        console.print(
+            f"{len(common):,} of our {len(a):,} {kind} identifiers are in the peer's set "
+            f"of {len(b):,}; neither side saw the other's non-matching values"
+        )
+        for v in sorted(common)[:20]:
+            console.print(f"  {v}", highlight=False)
+
+    @app.command("forum-demo")
+    @friendly
+    def forum_demo(
+        json_out: Annotated[
+            Path | None, typer.Option("--json", help="Write the report as JSON.")
+        ] = None,
+        workdir: Annotated[Path, typer.Option(help="Working directory.")] = Path("runs/forum-demo"),
+        seed: Annotated[int, typer.Option(help="Seed of the simulated traffic.")] = 11,
+        events: Annotated[int | None, typer.Option(help="Events (default: the scenario's).")] = (
+            None
+        ),
+    ) -> None:
+        """Three providers, one campaign, one forum hub: what sharing indicators saves."""
+        from rich.table import Table
+
+        from distillguard.intel.demo import run_forum_demo
+
+        with console.status("forum demo") as status:
+            report = run_forum_demo(
+                workdir, seed=seed, events=events, on_step=lambda m: status.update(m)
+            )
+        t = Table(title="one campaign, three providers: with and without sharing")
+        for col in ("provider", "arm", "answered", "requests/account to stop", "benign denied"):
+            t.add_column(col, justify="left" if col in ("provider", "arm") else "right")
+        for p in ("A", "B", "C"):
+            for arm in ("without_sharing", "with_sharing"):
+                d = report[arm][p]
+                t.add_row(
+                    p,
+                    arm.replace("_", " "),
+                    f"{d['answered']:,}",
+                    f"{d['requests_per_account_to_stop']}",
+                    f"{d['benign_denied']:,}",
+                )
+        console.print(t)
+        console.print(
+            f"reduction factor (B and C, answered without / with sharing): "
+            f"{report['reduction_factor']}x in {report['timings_s']['total_s']} s"
+        )
+        if json_out is not None:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            console.print(f"wrote {json_out}")

@@ -1,0 +1,253 @@
+#!/usr/bin/env python
+"""Grouped cross-validation of ``cot_elicitation`` on development data only.
+
+How well does the signal catch elicitation phrasings it has never seen?  Each fold
+holds out a group of elicitation families, trains the learned model
+(:mod:`distillguard.signals.cot_model`, exactly as ``scripts/build_cot_model.py``
+does) on the rest, sets its ``flag_logit`` on the "tune" sub-half of the ShareGPT
+calibration half, and measures on the held-out families' wrappers (real harvest
+tasks the training never wrapped):
+
+* ``cues``: the hand-written cue table alone;
+* ``model``: the learned model alone (logit >= flag_logit on every request);
+* ``combined``: the shipped signal (cues, plus the model on requests with some cue
+  evidence; :meth:`~distillguard.signals.cot_elicitation.CotElicitation.combine`).
+
+Two groupings: ``family`` (leave one family out) and ``style`` (leave every family
+of one style out, so a family's translations into other languages cannot leak its
+wording into training; the stricter estimate).  Hard negatives are held out too: the
+explanation-ask templates are split in five groups, and each fold trains without one
+group and reports the flag rate on it.
+
+Caveat: the cue table cannot be retrained per fold.  Its first version was written
+against 30 of these families and scored 63% on the other 14 (then held out); every
+family has since been seen by whoever edits the cues, so ``cues`` and ``combined``
+recall are optimistic for the cue part.  Only the ``model`` column, and the model's
+share of ``combined``, are honest out-of-family estimates.
+
+Usage::
+
+    python scripts/cot_family_cv.py [--group family|style|both] [--json FILE]
+
+Never reads the held-out evaluation set of ``distillguard.evaluate``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from build_cot_model import (
+    C_REG,
+    NEG_WEIGHT,
+    PLAIN_WEIGHT,
+    TARGET_FLAG_RATE,
+    TARGET_PLAIN_RATE,
+    cue_evidence,
+    design_matrix,
+    dev_data,
+    fit,
+    flags_of,
+    matrix_logits,
+    sample_weights,
+    set_flag_logit,
+)
+
+from distillguard.signals.cot_elicitation import CotElicitation
+from distillguard.sim import elicitation
+from distillguard.sim.corpus import load_corpus
+
+#: Explanation-ask templates are held out in this many groups (fold i: group i % 5).
+ASK_GROUPS = 5
+#: The 14 families held out when the cue table was first written (it scored 63% on
+#: them).  Hard-coded: the catalog's split marker has since changed.  Their pooled
+#: ``combined`` recall under ``--ablate broad_vocab,no_reasoning`` (the cues as they
+#: were then, plus a model trained without the family) is the one estimate here that no
+#: part of the signal was written or trained against.
+FIRST_HELDOUT = (
+    "no_gaps_en", "step_by_step_tr", "reasoning_sections_en", "tagged_reasoning_ru",
+    "dump_thoughts_en", "reveal_hidden_ko", "expand_steps_pt", "translate_trace_zh",
+    "structured_trace_en", "continue_trace_es", "pairwise_judge_en", "teacher_solution_ja",
+    "dataset_record_zh", "self_check_fr",
+)  # fmt: skip
+
+
+@dataclass
+class FoldResult:
+    """One held-out group: recall of each part, and benign flag rates."""
+
+    fold: str
+    families: list[str]
+    n: int
+    cues: float
+    model: float
+    combined: float
+    tune_flag_rate: float
+    hard_flag_rate: float
+    plain_flag_rate: float
+    flag_logit: float
+
+
+def cue_evidence_of(
+    sig: CotElicitation, texts: list[str]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """:func:`build_cot_model.cue_evidence` with this signal's cue weights."""
+    return cue_evidence(texts, sig)
+
+
+def _rate(x: npt.NDArray[np.bool_]) -> float:
+    return float(x.mean()) if len(x) else float("nan")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--group", choices=("family", "style", "both"), default="both")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--c", type=float, default=C_REG)
+    parser.add_argument("--neg-weight", type=float, default=NEG_WEIGHT)
+    parser.add_argument("--plain-weight", type=float, default=PLAIN_WEIGHT)
+    parser.add_argument("--gain", type=float, default=1.0)
+    parser.add_argument("--target", type=float, default=TARGET_FLAG_RATE)
+    parser.add_argument("--plain-target", type=float, default=TARGET_PLAIN_RATE)
+    parser.add_argument(
+        "--ablate", default="", help="comma-separated cue names to weigh 0 (cue ablation)"
+    )
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+
+    t0 = time.time()
+    corpus = load_corpus()
+    data = dev_data(corpus, args.seed)
+    ablated = {name: 0.0 for name in args.ablate.split(",") if name}
+    sig = CotElicitation(model_gain=args.gain, weights=ablated)
+    groups = np.array(data.train.groups)
+    y = np.array(data.train.labels)
+    x = design_matrix(data.train.texts)
+    fam_ids = [f.id for f in elicitation.FAMILIES]
+    x_eval = {f: design_matrix(data.evals[f]) for f in fam_ids}
+    ev_eval = {f: cue_evidence_of(sig, data.evals[f]) for f in fam_ids}
+    x_tune = design_matrix(data.tune)
+    ev_tune = cue_evidence_of(sig, data.tune)
+    hard_rows = {a: np.flatnonzero(groups == f"ask{a}") for a in data.hard}
+    ev_hard = {a: cue_evidence_of(sig, t) for a, t in data.hard.items()}
+    x_plain_tune = design_matrix(data.plain_tune)
+    ev_plain_tune = cue_evidence_of(sig, data.plain_tune)
+    x_plain = design_matrix(data.plain_eval)
+    ev_plain = cue_evidence_of(sig, data.plain_eval)
+    print(f"data ready in {time.time() - t0:.0f} s: {len(y)} training texts", file=sys.stderr)
+
+    folds: list[tuple[str, str, list[str]]] = []
+    if args.group in ("family", "both"):
+        folds += [("family", f, [f]) for f in fam_ids]
+    if args.group in ("style", "both"):
+        folds += [
+            ("style", s, [f.id for f in elicitation.FAMILIES if f.style == s])
+            for s in elicitation.STYLES
+        ]
+    results: dict[str, list[FoldResult]] = {"family": [], "style": []}
+    for k, (kind, name, held) in enumerate(folds):
+        asks = [a for a in data.hard if a % ASK_GROUPS == k % ASK_GROUPS]
+        drop = np.isin(groups, held + [f"ask{a}" for a in asks])
+        weight = sample_weights(y[~drop], groups[~drop], args.neg_weight, args.plain_weight)
+        model = fit(x[~drop], y[~drop], weight, c=args.c)
+        model = set_flag_logit(
+            model,
+            [
+                (matrix_logits(model, x_tune), ev_tune, args.target),
+                (matrix_logits(model, x_plain_tune), ev_plain_tune, args.plain_target),
+            ],
+            sig,
+        )
+        logit_eval = np.concatenate([matrix_logits(model, x_eval[f]) for f in held])
+        cue_ev = np.concatenate([ev_eval[f][0] for f in held])
+        band = np.concatenate([ev_eval[f][1] for f in held])
+        comb = flags_of(sig, sig.combine(cue_ev, band, logit_eval, model.flag_logit))
+        tune = flags_of(sig, sig.combine(*ev_tune, matrix_logits(model, x_tune), model.flag_logit))
+        hard_flags = [
+            flags_of(
+                sig,
+                sig.combine(*ev_hard[a], matrix_logits(model, x[hard_rows[a]]), model.flag_logit),
+            )
+            for a in asks
+        ]
+        plain = flags_of(
+            sig, sig.combine(*ev_plain, matrix_logits(model, x_plain), model.flag_logit)
+        )
+        res = FoldResult(
+            fold=name,
+            families=held,
+            n=len(cue_ev),
+            cues=_rate(flags_of(sig, cue_ev)),
+            model=_rate(logit_eval >= model.flag_logit),
+            combined=_rate(comb),
+            tune_flag_rate=_rate(tune),
+            hard_flag_rate=_rate(np.concatenate(hard_flags)),
+            plain_flag_rate=_rate(plain),
+            flag_logit=model.flag_logit,
+        )
+        results[kind].append(res)
+        print(
+            f"{kind:6s} {name:24s} n={res.n:4d} cues {res.cues:5.1%} model {res.model:5.1%} "
+            f"combined {res.combined:5.1%} | tune {res.tune_flag_rate:.3%} "
+            f"hard {res.hard_flag_rate:.2%} plain {res.plain_flag_rate:.2%} "
+            f"({time.time() - t0:.0f} s)",
+            file=sys.stderr,
+        )
+
+    summary: dict[str, Any] = {"settings": vars(args) | {"json": None}}
+    for kind, rows in results.items():
+        if not rows:
+            continue
+        n = np.array([r.n for r in rows])
+        pooled = {
+            part: float(np.sum(n * np.array([getattr(r, part) for r in rows])) / n.sum())
+            for part in ("cues", "model", "combined")
+        }
+        first = [r for r in rows if kind == "family" and r.fold in FIRST_HELDOUT]
+        if first:
+            nf = np.array([r.n for r in first])
+            pooled["combined_first_heldout"] = float(
+                np.sum(nf * np.array([r.combined for r in first])) / nf.sum()
+            )
+            pooled["cues_first_heldout"] = float(
+                np.sum(nf * np.array([r.cues for r in first])) / nf.sum()
+            )
+        summary[kind] = {
+            "folds": [asdict(r) for r in rows],
+            "pooled_recall": pooled,
+            "min_fold_combined": min(r.combined for r in rows),
+            "mean_tune_flag_rate": float(np.mean([r.tune_flag_rate for r in rows])),
+            "mean_hard_flag_rate": float(np.mean([r.hard_flag_rate for r in rows])),
+            "mean_plain_flag_rate": float(np.mean([r.plain_flag_rate for r in rows])),
+        }
+        print(
+            f"\n{kind}: pooled recall cues {pooled['cues']:.1%}, model {pooled['model']:.1%}, "
+            f"combined {pooled['combined']:.1%}; "
+            f"worst fold {summary[kind]['min_fold_combined']:.1%}; "
+            f"mean flag rate tune {summary[kind]['mean_tune_flag_rate']:.3%}, "
+            f"held-out hard negatives {summary[kind]['mean_hard_flag_rate']:.2%}, "
+            f"unseen plain tasks {summary[kind]['mean_plain_flag_rate']:.2%}"
+        )
+        if first:
+            print(
+                f"{kind}: the {len(first)} first held-out families: cues "
+                f"{pooled['cues_first_heldout']:.1%}, combined "
+                f"{pooled['combined_first_heldout']:.1%}"
+            )
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Tests for campaign detection and reporting."""

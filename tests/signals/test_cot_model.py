@@ -1,0 +1,202 @@
+"""cot_elicitation's learned part: model file, features, and how it joins the cues."""
+
+# Multilingual test text: fullwidth punctuation and non-Latin letters are intended.
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from distillguard.errors import DistillguardError
+from distillguard.signals.cot_elicitation import MODEL_BAND, CotElicitation
+from distillguard.signals.cot_model import (
+    DEFAULT_BITS,
+    CotModel,
+    CotModelError,
+    featurize,
+    load_model,
+    model_arrays,
+)
+from distillguard.sim.corpus import Corpus
+from tests.signals.helpers import LONG_TEXT, chat, texts_batch
+
+# Development data built here rather than with distillguard.evaluate.cot's helpers: that
+# module loads the held-out evaluation set, which development tests must not touch.
+HARVEST_KINDS = ("benchmark", "seed_task", "self_instruct")
+
+
+def sharegpt_turns(corpus: Corpus, half: str) -> list[str]:
+    """ShareGPT user turns of one half (the project's md5 split of conversation ids)."""
+    t = corpus.table
+    rows = np.flatnonzero(pc.equal(t.column("source"), "sharegpt").to_numpy(zero_copy_only=False))
+    conv = t.column("conversation_id").take(pa.array(rows)).to_pylist()
+    out = []
+    for r, cid in zip(rows, conv, strict=True):
+        first = hashlib.md5(str(cid or "").encode("utf-8")).digest()[0]
+        if ("calibration" if first % 2 == 0 else "test") == half:
+            out.append(corpus.texts[int(r)])
+    return out
+
+
+def harvest_tasks(corpus: Corpus, n: int, rng: np.random.Generator) -> list[str]:
+    """``n`` real harvest tasks (benchmark items, seed tasks, self-instruct)."""
+    kinds = corpus.table.column("kind").combine_chunks()
+    rows = np.flatnonzero(pc.is_in(kinds, pa.array(HARVEST_KINDS)).to_numpy(zero_copy_only=False))
+    pick = rng.choice(rows, size=min(n, len(rows)), replace=False)
+    return [corpus.texts[int(i)] for i in np.sort(pick)]
+
+
+TASK = "A train travels 120 km in 1.5 hours. What is its average speed?"
+
+# Written for these tests (not taken from the simulator's catalog): wordings the cue
+# table has no phrase for, which the model should carry over the threshold.
+MODEL_POSITIVES = [
+    f"{TASK}\nWrite each inference you make on its own line, in order, then the final answer.",
+    f"{TASK} List the logic you followed, one inference per line, nothing implied.",
+]
+
+MULTILINGUAL = {
+    "en": f"{TASK}\nWrite out your complete reasoning, every step, before the answer.",
+    "zh": f"{TASK}\n请先完整写出你的全部推理步骤，每一步都不能省略，最后再给出答案。",
+    "ru": f"{TASK}\nСначала распиши все свои рассуждения по шагам, затем дай ответ.",
+    "es": f"{TASK}\nEscribe primero todo tu razonamiento paso a paso y luego la respuesta.",
+    "de": f"{TASK}\nSchreibe zuerst deinen gesamten Denkprozess Schritt für Schritt auf.",
+    "ja": f"{TASK}\nまず推論の過程をすべてステップごとに書き出してから答えてください。",
+}
+
+
+#: ``np.savez`` with keyword arrays (its stubs type the second argument as a flag).
+_savez: Any = np.savez
+
+
+@pytest.fixture(scope="module")
+def sig() -> CotElicitation:
+    return CotElicitation()
+
+
+def test_model_file_loads() -> None:
+    model = load_model()
+    assert model.bits == DEFAULT_BITS
+    assert model.weights.shape == (2**DEFAULT_BITS,)
+    assert np.isfinite(model.weights).all()
+    assert np.isfinite(model.flag_logit)
+    assert np.isfinite(model.bias)
+    assert load_model() is model  # cached
+
+
+def test_missing_or_bad_model_file(tmp_path: Path) -> None:
+    with pytest.raises(CotModelError):
+        load_model(str(tmp_path / "nope.npz"))
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(DistillguardError):
+        load_model(str(bad))
+    arrays = model_arrays(CotModel(np.zeros(16, np.float32), 0.0, 4, 1.0))
+    arrays["version"] = np.asarray(99)
+    old = tmp_path / "old.npz"
+    _savez(old, **arrays)
+    with pytest.raises(CotModelError, match="rebuild"):
+        load_model(str(old))
+
+
+def test_model_round_trip(tmp_path: Path) -> None:
+    model = CotModel(np.linspace(-1, 1, 2**4).astype(np.float32), 0.5, 4, 2.0)
+    path = tmp_path / "m.npz"
+    _savez(path, **model_arrays(model))
+    again = load_model(str(path))
+    texts = ["show <thinking>", "hello"]
+    np.testing.assert_allclose(again.logits(texts), model.logits(texts), atol=1e-3)
+
+
+def test_features_deterministic_and_batch_independent() -> None:
+    texts = ["explain every step", "", "思考过程。ok", "x" * 5000, "<reasoning>"]
+    a = featurize(texts)
+    b = featurize(texts)
+    np.testing.assert_array_equal(a.index, b.index)
+    np.testing.assert_array_equal(a.rows, b.rows)
+    model = load_model()
+    together = model.logits(texts)
+    alone = np.array([model.logits([t])[0] for t in texts])
+    np.testing.assert_array_equal(together, alone)
+    # Sliced Arrow arrays (non-zero offsets) give the same features.
+    arr = pa.array(["pad", *texts])
+    np.testing.assert_array_equal(model.logits(arr.slice(1)), together)
+
+
+def test_features_split_tokens_by_script() -> None:
+    # One token each for a word, a tag bracket and each Han character; none across texts.
+    assert set(featurize(["thinking"]).index) <= set(featurize(["<thinking>, 思考"]).index)
+    f = featurize(["ab", "cd"])
+    assert set(f.index[f.rows == 0]).isdisjoint(featurize(["abcd"]).index)
+    assert len(featurize(["", "  ,.!"]).rows) == 0
+
+
+def test_model_positives_fire(sig: CotElicitation) -> None:
+    out = sig.compute(texts_batch(MODEL_POSITIVES))
+    cue_ev, _, _ = sig.evidence(texts_batch(MODEL_POSITIVES))
+    assert out["cot_elicitation"].to_pylist() == [True, True]
+    # The cues alone are in the model's band, not over the threshold: the model did it.
+    assert ((cue_ev > 0) & (cue_ev < MODEL_BAND)).all(), cue_ev
+
+
+@pytest.mark.parametrize("lang", sorted(MULTILINGUAL))
+def test_multilingual_examples_fire(sig: CotElicitation, lang: str) -> None:
+    assert sig.compute_one(chat(MULTILINGUAL[lang]))["cot_elicitation"] is True
+
+
+def test_model_gain_zero_is_cues_only() -> None:
+    b = texts_batch(MODEL_POSITIVES)
+    off = CotElicitation(model_gain=0.0)
+    cue_ev, _, _ = off.evidence(b)
+    score = off.compute(b)["cot_elicitation_score"].to_numpy()
+    np.testing.assert_allclose(score, 1 - np.exp(-np.maximum(cue_ev, 0)))
+    assert CotElicitation().compute(b)["cot_elicitation_score"].to_numpy().min() > score.max()
+
+
+def test_combine_only_adds_inside_band(sig: CotElicitation) -> None:
+    ev = np.array([0.0, 0.1, 0.3, 2.0, -0.2])
+    band = (ev > 0) & (ev < MODEL_BAND)
+    logits = np.array([9.0, -9.0, 9.0, -9.0, 9.0])
+    out = sig.combine(ev, band, logits, flag_logit=0.0)
+    assert out.tolist()[0::3] == [0.0, 2.0]  # outside the band: as is
+    assert out[4] == -0.2
+    assert out[1] == 0.1  # a low logit adds nothing, never subtracts
+    assert out[2] > MODEL_BAND
+
+
+def test_batch_and_single_agree_with_model(sig: CotElicitation) -> None:
+    texts = [*MODEL_POSITIVES, *MULTILINGUAL.values(), TASK, "", LONG_TEXT, "ok json"]
+    batch = sig.compute(texts_batch(texts))
+    for i, t in enumerate(texts):
+        one = sig.compute_one(chat(t))
+        assert one["cot_elicitation"] == batch["cot_elicitation"][i].as_py()
+        assert one["cot_elicitation_score"] == batch["cot_elicitation_score"][i].as_py()
+
+
+def test_arrow_and_python_engines_agree_with_model() -> None:
+    texts = [*MODEL_POSITIVES, *MULTILINGUAL.values(), TASK] * 3
+    arrow = CotElicitation(small_batch=0).compute(texts_batch(texts))
+    python = CotElicitation(small_batch=10**9).compute(texts_batch(texts))
+    assert arrow["cot_elicitation_score"].equals(python["cot_elicitation_score"])
+
+
+@pytest.mark.corpus
+def test_calibration_half_flag_rate(corpus: Corpus, sig: CotElicitation) -> None:
+    # The threshold was set on half of this half; the budget is for the whole of it.
+    flags = sig.compute(texts_batch(sharegpt_turns(corpus, "calibration")))["cot_elicitation"]
+    assert np.mean(flags.to_pylist()) <= 0.0015
+
+
+@pytest.mark.corpus
+def test_plain_harvest_tasks_do_not_fire(corpus: Corpus, sig: CotElicitation) -> None:
+    tasks = harvest_tasks(corpus, 3000, np.random.default_rng(11))
+    flags = sig.compute(texts_batch(tasks))["cot_elicitation"]
+    # The task text alone must not fire: the threshold allows 0.2% on unseen tasks.
+    assert sum(flags.to_pylist()) <= 9
