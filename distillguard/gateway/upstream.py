@@ -33,6 +33,8 @@ try:
 except ImportError:  # pragma: no cover - exercised only where httptools is absent
     httptools = None  # type: ignore[assignment]
 
+#: Whether the lean pool can be used here.
+HAVE_HTTPTOOLS: Final = httptools is not None
 #: Pause reading from the upstream socket when this much body is buffered.
 _HIGH_WATER: Final = 1 << 20
 

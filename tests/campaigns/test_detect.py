@@ -8,6 +8,7 @@ unrelated users.  Only the operator's accounts may become a campaign.
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -393,3 +394,30 @@ def test_reasoning_demanded_only_in_system_prompts_is_caught_as_a_group(tmp_path
     camp = res.campaigns.to_pylist()[0]
     assert sorted(camp["accounts"]) == [f"dz{a:02d}" for a in range(15)]
     assert any("system prompt demanding" in r for r in camp["reasons"])
+
+
+def test_round_robin_links_accounts_fed_in_lockstep(tmp_path: Path) -> None:
+    # One scheduler hands tasks to six accounts in turn, ten rounds an hour for
+    # eight hours; six strangers send as much, each on its own schedule.
+    rows = []
+    n = 0
+    for hour in range(8):
+        for rnd in range(10):
+            for a in range(6):
+                ts = T0 + timedelta(hours=hour, minutes=5 * rnd, seconds=7 * a)
+                rows.append(_event(n, f"rr{a}", ts, TASKS[n % len(TASKS)], ip=f"203.0.113.{a}"))
+                n += 1
+    rng = random.Random(7)
+    for a in range(6):
+        for j in range(80):
+            ts = T0 + timedelta(seconds=rng.randrange(40 * 3600))
+            rows.append(_event(n, f"solo{a}", ts, ORDINARY[j % 5], ip=f"198.51.100.{a}"))
+            n += 1
+    rows.sort(key=lambda r: r["ts"])
+    write_events(pa.Table.from_pylist(rows, schema=EVENT_SCHEMA), tmp_path / "e.parquet")
+    with Store(tmp_path / "s.duckdb") as s:
+        s.load([tmp_path / "e.parquet"])
+        links = build_links(s, [create("round_robin")])
+    linked = set(links["src"].to_pylist()) | set(links["dst"].to_pylist())
+    assert linked == {f"rr{a}" for a in range(6)}, sorted(linked)
+    assert links.num_rows == 15

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from distillguard.gateway import upstream as upstream_module
 from distillguard.gateway.app import GatewayConfig, create_app
 from distillguard.gateway.audit import verify
 from distillguard.gateway.keys import KeyInfo
@@ -309,7 +310,15 @@ def test_online_scores_reach_the_account_view(upstream: str, tmp_path: Path, sco
     assert all(r["scoring"] == "ok" and r["signals"]["harvest_params_score"] > 0 for r in recs)
 
 
-@pytest.mark.parametrize("client", ["fast", "httpx"])
+@pytest.mark.parametrize(
+    "client",
+    [
+        pytest.param("fast", marks=pytest.mark.skipif(
+            not upstream_module.HAVE_HTTPTOOLS, reason="httptools not installed"
+        )),
+        "httpx",
+    ],
+)  # fmt: skip
 def test_both_upstream_clients_forward_strip_and_fail_alike(
     upstream: str, tmp_path: Path, client: str
 ) -> None:

@@ -30,12 +30,38 @@ from distillguard.campaigns.minhash import (
 )
 
 
-def grouped_holders(
-    accounts: pa.Array, sigs: np.ndarray, lsh: LSHConfig, threshold: float
+def similar_text_pairs(
+    ctx: LinkContext,
+    rows: pa.Table,
+    cfg: MinHashConfig,
+    bands: int,
+    threshold: float,
+    what: str,
 ) -> pa.Table:
-    """``account_id, key`` where key is the near-duplicate group of each row's signature."""
+    """Pairs of accounts holding texts in one near-duplicate group.
+
+    ``rows`` has ``account_id, text``; each text gets a MinHash signature, banded LSH
+    with ``bands`` bands finds texts whose estimated Jaccard similarity reaches
+    ``threshold``, and each connected group of texts is a key its holders share.
+    """
+    if rows.num_rows < 2:
+        return empty_pairs()
+    sigs = signatures(rows["text"].combine_chunks(), cfg)
+    lsh = LSHConfig(bands=bands, rows=cfg.num_perm // bands)
     labels = near_duplicate_groups(sigs, lsh, threshold=threshold)
-    return pa.table({"account_id": accounts, "key": pa.array(labels.astype(np.int64))})
+    del sigs
+    holders = pa.table(
+        {
+            "account_id": rows["account_id"].combine_chunks(),
+            "key": pa.array(labels.astype(np.int64)),
+        }
+    )
+    name = f"{what}_holders"
+    ctx.con.register(name, holders)
+    try:
+        return shared_key_pairs(ctx.con, f"SELECT account_id, key FROM {name}", what=what)
+    finally:
+        ctx.con.unregister(name)
 
 
 @register
@@ -68,17 +94,5 @@ class NearDuplicate(Linker):
               AND length(user_text) >= {int(self.min_chars)}
             """
         ).to_arrow_table()
-        if rows.num_rows < 2:
-            return empty_pairs()
         cfg = MinHashConfig(num_perm=self.num_perm, max_chars=self.max_chars)
-        sigs = signatures(rows["text"].combine_chunks(), cfg)
-        lsh = LSHConfig(bands=self.bands, rows=self.num_perm // self.bands)
-        holders = grouped_holders(rows["account_id"].combine_chunks(), sigs, lsh, self.threshold)
-        del sigs, rows
-        ctx.con.register("nd_holders", holders)
-        try:
-            return shared_key_pairs(
-                ctx.con, "SELECT account_id, key FROM nd_holders", what=self.name
-            )
-        finally:
-            ctx.con.unregister("nd_holders")
+        return similar_text_pairs(ctx, rows, cfg, self.bands, self.threshold, self.name)

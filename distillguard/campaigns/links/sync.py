@@ -15,15 +15,9 @@ from typing import ClassVar
 
 import pyarrow as pa
 
-from distillguard.campaigns.links.base import (
-    LinkContext,
-    Linker,
-    empty_pairs,
-    register,
-    shared_key_pairs,
-)
-from distillguard.campaigns.links.near_duplicate import grouped_holders
-from distillguard.campaigns.minhash import LSHConfig, MinHashConfig, signatures
+from distillguard.campaigns.links.base import LinkContext, Linker, register
+from distillguard.campaigns.links.near_duplicate import similar_text_pairs
+from distillguard.campaigns.minhash import MinHashConfig
 
 
 @register
@@ -41,7 +35,7 @@ class SyncActivity(Linker):
     bands: int = 16
 
     def pairs(self, ctx: LinkContext) -> pa.Table:
-        slot = f"CAST(epoch(ts) // {int(self.slot_minutes) * 60} AS BIGINT)"
+        slot = f"epoch_us(ts) // {int(self.slot_minutes) * 60_000_000}"
         rows = ctx.con.sql(
             f"""
             WITH s AS (SELECT DISTINCT account_id, {slot} AS slot FROM win_events),
@@ -55,16 +49,5 @@ class SyncActivity(Linker):
             WHERE k >= {int(self.min_slots)} AND k <= {float(self.max_slot_share)} * span.n
             """
         ).to_arrow_table()
-        if rows.num_rows < 2:
-            return empty_pairs()
         cfg = MinHashConfig(num_perm=self.num_perm, shingle="word", k=1, max_chars=1 << 20)
-        sigs = signatures(rows["text"].combine_chunks(), cfg)
-        lsh = LSHConfig(bands=self.bands, rows=self.num_perm // self.bands)
-        holders = grouped_holders(rows["account_id"].combine_chunks(), sigs, lsh, self.threshold)
-        ctx.con.register("sync_holders", holders)
-        try:
-            return shared_key_pairs(
-                ctx.con, "SELECT account_id, key FROM sync_holders", what=self.name
-            )
-        finally:
-            ctx.con.unregister("sync_holders")
+        return similar_text_pairs(ctx, rows, cfg, self.bands, self.threshold, self.name)
