@@ -456,6 +456,20 @@ def merge_and_prune(
     return out.filter(pc.is_in(out["group_id"], big["group_id"]))
 
 
+def rescored(
+    table: pa.Table, score: np.ndarray, reasons: list[list[str]], calibration: Calibration
+) -> pa.Table:
+    """``table`` with new scores, and the risk, verdicts and reasons that go with them."""
+    for name, col in (
+        ("score", pa.array(score)),
+        ("risk", pa.array(calibration.risk(score))),
+        ("verdict", pa.array(calibration.verdicts(score), pa.string())),
+        ("reasons", pa.array(reasons, pa.list_(pa.string()))),
+    ):
+        table = table.set_column(table.schema.get_field_index(name), name, col)
+    return table
+
+
 def _score_groups(
     store: Store,
     groups: pa.Table,
@@ -537,15 +551,7 @@ def _add_system_cot(
             f"{k[i] / n[i]:.0%} carry a system prompt demanding the model's reasoning "
             f"(outside groups: {p0:.1%})",
         )
-    out = scored
-    for name, col in (
-        ("score", pa.array(score)),
-        ("risk", pa.array(calibration.risk(score))),
-        ("verdict", pa.array(calibration.verdicts(score), pa.string())),
-        ("reasons", pa.array(reasons, pa.list_(pa.string()))),
-    ):
-        out = out.set_column(out.schema.get_field_index(name), name, col)
-    return out
+    return rescored(scored, score, reasons, calibration)
 
 
 def lift_members(
@@ -592,14 +598,7 @@ def lift_members(
             reasons[i].insert(1, line)
         else:
             reasons[i].append(line)
-    out = accounts
-    for name, col in (
-        ("score", pa.array(score)),
-        ("risk", pa.array(calibration.risk(score))),
-        ("verdict", pa.array(calibration.verdicts(score), pa.string())),
-        ("reasons", pa.array(reasons, pa.list_(pa.string()))),
-    ):
-        out = out.set_column(out.schema.get_field_index(name), name, col)
+    out = rescored(accounts, score, reasons, calibration)
     out = out.append_column("campaign_id", pa.array(camp, pa.string()))
     out = out.append_column("membership", pa.array(share))
     order = np.argsort(-score, kind="stable")
