@@ -294,8 +294,16 @@ class Gateway:
         record["rule"] = rule.name if rule else None
         record["risk"] = view.get("risk")
         action = rule.action if rule else "allow"
+        # Refused requests are scored too: what an account asks says as much when it
+        # is refused, and a benign account refused on early, partial evidence must be
+        # able to recover as its profile fills (otherwise a refusal is permanent).
         if rule is not None and action in ("block", "require_verification"):
-            return finish(self._denied(rule), action)
+            denied = self._denied(rule)
+            return finish(
+                denied,
+                action,
+                self._refused_event(fields, rid, now, info, api_key, request, denied),
+            )
         if rule is not None and action == "throttle" and rule.throttle is not None:
             th = rule.throttle
             campaign = view.get("campaign_id")
@@ -311,14 +319,13 @@ class Gateway:
                 record["state"] = "unavailable"
             if not allowed:
                 retry = max(1, int(1 / th.rate))
-                return finish(
-                    error_response(
-                        429, rule.message or "rate limit reached for this account",
-                        type_="rate_limit_error", code="rate_limited",
-                        headers={"retry-after": str(retry)},
-                    ),
-                    "throttle_denied",
+                limited = error_response(
+                    429, rule.message or "rate limit reached for this account",
+                    type_="rate_limit_error", code="rate_limited",
+                    headers={"retry-after": str(retry)},
                 )  # fmt: skip
+                return finish(limited, "throttle_denied", self._refused_event(
+                    fields, rid, now, info, api_key, request, limited))  # fmt: skip
         modified = self._modify(body, rule, kind)
         record["modified"] = modified
         self.metrics.latency.observe(time.perf_counter() - t0)
@@ -392,6 +399,21 @@ class Gateway:
         params = fields.get("params")
         fields["params"] = normalize_params(params) if params is not None else None
         return fields
+
+    def _refused_event(
+        self,
+        fields: dict[str, Any],
+        rid: str,
+        now: dt.datetime,
+        info: KeyInfo,
+        api_key: str | None,
+        request: Request,
+        resp: Response,
+    ) -> dict[str, Any]:
+        """The event of a refused request: what was asked, nothing returned."""
+        event = self._event(fields, rid, now, info, api_key, request)
+        event["status"] = resp.status_code
+        return event
 
     def _event(
         self,

@@ -200,6 +200,21 @@ def test_block_verification_and_campaign_throttle(upstream: str, tmp_path: Path)
                        "throttle_denied", "throttle_denied"]  # fmt: skip
 
 
+def test_refused_requests_are_scored_so_a_verdict_can_recover(
+    upstream: str, tmp_path: Path
+) -> None:
+    state = MemoryState()
+    views = {"acct-bad": {"batch_verdict": "block"}}
+    with gateway(upstream, tmp_path, views=views, state=state, scorer="inline") as (c, _):
+        for _ in range(3):
+            assert post(c, "k-bad", CHAT).status_code == 403
+    view = asyncio.run(state.view("acct-bad"))
+    assert view["requests"] == "3"
+    recs = audit_records(tmp_path / "audit.jsonl")
+    assert [r["action"] for r in recs] == ["block"] * 3
+    assert all(r["scoring"] == "ok" for r in recs)
+
+
 @pytest.mark.parametrize(
     ("body", "param"),
     [
