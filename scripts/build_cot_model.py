@@ -465,5 +465,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _check_blind() -> None:
+    """Fail if the held-out evaluation set was loaded: this work must stay blind to it."""
+    seen = sorted(m for m in sys.modules if m.startswith("distillguard.evaluate"))
+    if seen:
+        raise SystemExit(f"held-out evaluation modules were imported: {', '.join(seen)}")
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    _check_blind()
+    sys.exit(code)

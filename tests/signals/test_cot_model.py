@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +174,19 @@ def test_plain_harvest_tasks_do_not_fire(corpus: Corpus, sig: CotElicitation) ->
     flags = sig.compute(texts_batch(tasks))["cot_elicitation"]
     # The task text alone must not fire: the threshold allows 0.2% on unseen tasks.
     assert sum(flags.to_pylist()) <= 9
+
+
+def test_the_signal_and_its_build_scripts_never_load_the_held_out_set() -> None:
+    # In a fresh interpreter: the signal, its model, the dev-data helpers and both
+    # build scripts import nothing from distillguard.evaluate (the held-out set).
+    code = (
+        "import sys, runpy\n"
+        "import distillguard.signals.cot_elicitation, distillguard.signals.cot_model\n"
+        "import tests.signals.helpers\n"
+        "for s in ('scripts/build_cot_model.py', 'scripts/cot_family_cv.py'):\n"
+        "    runpy.run_path(s, run_name='not_main')\n"
+        "bad = [m for m in sys.modules if m.startswith('distillguard.evaluate')]\n"
+        "assert not bad, bad\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
