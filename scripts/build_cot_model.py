@@ -44,7 +44,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression
 
-from distillguard.schema import EVENT_SCHEMA, MESSAGES_TYPE
+from distillguard.evaluate import cot as cot_data
 from distillguard.signals.base import EventBatch
 from distillguard.signals.cot_elicitation import CotElicitation, scan_text
 from distillguard.signals.cot_model import (
@@ -83,58 +83,9 @@ HARD_PER_ASK = 60
 
 
 # ------------------------------------------------------------------ data helpers
-# The same construction as distillguard.evaluate.cot's helpers, restated here on
-# purpose: that module imports the held-out evaluation set, which development code
-# must not load.  Only the ShareGPT split rule has to agree with it (it does: an md5
-# of the conversation id, even first byte = calibration).
-
-#: Corpus kinds an operator harvests.
-HARVEST_KINDS = ("benchmark", "seed_task", "self_instruct")
-
-
-def sharegpt_half(conversation_id: str) -> str:
-    """``"calibration"`` or ``"test"``: the project's fixed ShareGPT split."""
-    digest = hashlib.md5(conversation_id.encode("utf-8")).digest()
-    return "calibration" if digest[0] % 2 == 0 else "test"
-
-
-def events_from_texts(texts: Sequence[str]) -> pa.Table:
-    """A minimal event table: one single-turn user request per text."""
-    n = len(texts)
-    cols: dict[str, pa.Array] = {
-        name: pa.nulls(n, EVENT_SCHEMA.field(name).type) for name in EVENT_SCHEMA.names
-    }
-    cols["event_id"] = pa.array([f"e{i}" for i in range(n)], pa.string())
-    cols["messages"] = pa.array([[{"role": "user", "content": t}] for t in texts], MESSAGES_TYPE)
-    return pa.table(cols, schema=EVENT_SCHEMA)
-
-
-def harvest_tasks(corpus: Corpus, n: int, rng: np.random.Generator) -> list[str]:
-    """``n`` real harvest tasks, sampled without replacement."""
-    kinds = corpus.table.column("kind").combine_chunks()
-    mask = pc.is_in(kinds, pa.array(HARVEST_KINDS)).to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(mask)
-    pick = rng.choice(rows, size=min(n, len(rows)), replace=False)
-    return [corpus.texts[int(i)] for i in np.sort(pick)]
-
-
-def wrap_tasks(
-    tasks: Sequence[str], fam: elicitation.ElicitationFamily, rng: np.random.Generator
-) -> list[str]:
-    """Each task in one of ``fam``'s templates; half first put in a harvest template."""
-    texts = []
-    for task in tasks:
-        user = task
-        if rng.random() < 0.5:
-            tmpl = templates.HARVEST_TEMPLATES[int(rng.integers(len(templates.HARVEST_TEMPLATES)))]
-            _, user = templates.fill(tmpl, task)
-        texts.append(elicitation.wrap(user, fam, rng))
-    return texts
-
-
-def sharegpt_turns(corpus: Corpus, half: str) -> list[str]:
-    """ShareGPT user turns of one half (``"calibration"`` or ``"test"``)."""
-    return [text for text, cid in _sharegpt(corpus) if sharegpt_half(cid) == half]
+# The ShareGPT halves, harvest tasks, wrapping and lm-eval prompts are
+# distillguard.evaluate.cot's own (it loads the held-out set only when measuring it);
+# the hard negatives here draw from a pool of their own, keyed by explanation ask.
 
 
 def _sharegpt(corpus: Corpus) -> list[tuple[str, str]]:
@@ -144,34 +95,11 @@ def _sharegpt(corpus: Corpus) -> list[tuple[str, str]]:
     return [(corpus.texts[int(r)], str(c or "")) for r, c in zip(rows, conv, strict=True)]
 
 
-#: Worked exemplar answers in the flan chain-of-thought style lm-eval sends.
-_FEWSHOT_ANSWERS = (
-    "Let's think step by step. We refer to the definitions and check each option in turn. "
-    "Only one option is consistent with all the facts. The answer is (B).",
-    "Let's think step by step. First we write down what is known, then we compute the "
-    "quantity asked for. The answer is (C).",
-    "Let's think step by step. Eliminating the options that contradict the premises leaves "
-    "one. The answer is (A).",
-)
-
-
-def lm_eval_cot_prompts(corpus: Corpus, rng: np.random.Generator) -> tuple[list[str], list[str]]:
-    """lm-eval CoT items as sent alone, and in the few-shot "Let's think step by step" form."""
-    idx = np.flatnonzero(
-        pc.equal(corpus.table.column("source"), "lm_eval_cot").to_numpy(zero_copy_only=False)
-    )
-    plain = [corpus.texts[int(i)] for i in idx]
-    fewshot = []
-    for k, q in enumerate(plain):
-        shots = rng.choice(len(plain), size=min(3, len(plain)), replace=False)
-        parts = [
-            f"Q: {plain[int(s)]}\nA: {_FEWSHOT_ANSWERS[j % len(_FEWSHOT_ANSWERS)]}"
-            for j, s in enumerate(shots)
-            if int(s) != k
-        ]
-        parts.append(f"Q: {q}\nA: Let's think step by step.")
-        fewshot.append("\n\n".join(parts))
-    return plain, fewshot
+def wrap_tasks(
+    tasks: Sequence[str], fam: elicitation.ElicitationFamily, rng: np.random.Generator
+) -> list[str]:
+    """The wrapped user texts of :func:`distillguard.evaluate.cot.wrap_tasks`."""
+    return cot_data.wrap_tasks(tasks, fam, rng)[0]
 
 
 def hard_negatives(corpus: Corpus, n: int, rng: np.random.Generator) -> list[str]:
@@ -214,7 +142,7 @@ def calibration_turns(corpus: Corpus, sub: str) -> list[str]:
     return [
         text
         for text, cid in _sharegpt(corpus)
-        if sharegpt_half(cid) == "calibration" and calibration_subhalf(cid) == sub
+        if cot_data.sharegpt_half(cid) == "calibration" and calibration_subhalf(cid) == sub
     ]
 
 
@@ -226,7 +154,7 @@ def family_rng(seed: int, fam_id: str, purpose: str) -> np.random.Generator:
 
 def task_pools(corpus: Corpus, seed: int) -> tuple[list[str], list[str], list[str]]:
     """Disjoint harvest-task pools: (training, threshold tuning, evaluation)."""
-    tasks = harvest_tasks(corpus, TASK_POOL, np.random.default_rng([seed, 1]))
+    tasks = cot_data.harvest_tasks(corpus, TASK_POOL, np.random.default_rng([seed, 1]))
     order = [tasks[int(i)] for i in np.random.default_rng([seed, 2]).permutation(len(tasks))]
     return order[:3500], order[3500:5500], order[5500:]
 
@@ -293,7 +221,7 @@ def plain_negatives(tasks: Sequence[str], seed: int) -> tuple[list[str], list[st
 
 def scan_texts(texts: Sequence[str], window: int = 320) -> pa.Array:
     """What the signal scans: lower-cased user text, both ends of long texts."""
-    return scan_text(EventBatch(events_from_texts(texts)), window)
+    return scan_text(EventBatch(cot_data.events_from_texts(texts)), window)
 
 
 def design_matrix(texts: Sequence[str], bits: int = DEFAULT_BITS) -> sp.csr_matrix:
@@ -350,7 +278,7 @@ def cue_evidence(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     """The cue table's evidence for each text, and whether the model runs on it."""
     sig = sig or CotElicitation()
-    ev, hits, _ = sig.evidence(EventBatch(events_from_texts(texts)))
+    ev, hits, _ = sig.evidence(EventBatch(cot_data.events_from_texts(texts)))
     return ev, sig.model_band(ev, hits)
 
 
@@ -409,7 +337,7 @@ def dev_data(corpus: Corpus, seed: int) -> DevData:
     hard = hard_negatives_by_ask(hard_negative_pool(corpus), seed, HARD_PER_ASK)
     for a, texts in hard.items():
         ts.add(texts, 0, f"ask{a}")
-    plain, fewshot = lm_eval_cot_prompts(corpus, np.random.default_rng([seed, 5]))
+    plain, fewshot = cot_data.lm_eval_cot_prompts(corpus, np.random.default_rng([seed, 5]))
     ts.add(plain, 0, "lm_eval_items")
     ts.add(fewshot, 0, "lm_eval_fewshot")
     bare, in_template = plain_negatives(train_tasks, seed)
@@ -467,9 +395,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _check_blind() -> None:
     """Fail if the held-out evaluation set was loaded: this work must stay blind to it."""
-    seen = sorted(m for m in sys.modules if m.startswith("distillguard.evaluate"))
-    if seen:
-        raise SystemExit(f"held-out evaluation modules were imported: {', '.join(seen)}")
+    if "distillguard.evaluate.cot_heldout" in sys.modules:
+        raise SystemExit(
+            "the held-out evaluation set (distillguard.evaluate.cot_heldout) was loaded"
+        )
 
 
 if __name__ == "__main__":

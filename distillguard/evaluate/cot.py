@@ -49,7 +49,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from distillguard.evaluate.cot_heldout import HELDOUT_V2, HELDOUT_VERSION
 from distillguard.schema import EVENT_SCHEMA, MESSAGES_TYPE
 from distillguard.signals.base import EventBatch
 from distillguard.signals.cot_elicitation import CotElicitation
@@ -260,7 +259,7 @@ class CotReport:
     seed: int
     n_tasks: int
     #: Which held-out family set ``heldout`` was measured on.
-    heldout_version: str = HELDOUT_VERSION
+    heldout_version: str = field(default_factory=lambda: _heldout()[1])
     heldout: list[FamilyResult] = field(default_factory=list)
     dev: list[FamilyResult] = field(default_factory=list)
     benign: dict[str, Rate] = field(default_factory=dict)
@@ -336,13 +335,24 @@ def _examples(texts: Sequence[str], mask: np.ndarray) -> list[str]:
     return [texts[int(i)][:EXAMPLE_CHARS] for i in np.flatnonzero(mask)[:MAX_EXAMPLES]]
 
 
+def _heldout() -> tuple[tuple[elicitation.ElicitationFamily, ...], str]:
+    """The held-out families and their version, imported only when measured.
+
+    The data helpers of this module (ShareGPT halves, harvest tasks, hard negatives)
+    are development data too; importing them must not load the test set.
+    """
+    from distillguard.evaluate.cot_heldout import HELDOUT_V2, HELDOUT_VERSION
+
+    return HELDOUT_V2, HELDOUT_VERSION
+
+
 def heldout_families() -> tuple[elicitation.ElicitationFamily, ...]:
-    """The held-out families recall is measured on (:data:`HELDOUT_V2`).
+    """The held-out families recall is measured on (``cot_heldout.HELDOUT_V2``).
 
     >>> len(heldout_families()) >= 24
     True
     """
-    return HELDOUT_V2
+    return _heldout()[0]
 
 
 def family_recall(
@@ -355,7 +365,7 @@ def family_recall(
 ) -> tuple[list[FamilyResult], list[str]]:
     """Recall per family of one split, and missed prompts.
 
-    ``"heldout"`` is the evaluation-only :data:`HELDOUT_V2`; ``"dev"`` is every family of
+    ``"heldout"`` is the evaluation-only ``cot_heldout.HELDOUT_V2``; ``"dev"`` is every family of
     the simulator's catalog.  Both are wrapped around the same sampled tasks.
     """
     results: list[FamilyResult] = []

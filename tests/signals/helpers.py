@@ -5,17 +5,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from distillguard.schema import EVENT_SCHEMA, PARAM_FIELDS
 from distillguard.signals.base import EventBatch
-from distillguard.sim.corpus import Corpus
 
 
 def params(**given: Any) -> dict[str, Any]:
@@ -87,29 +83,3 @@ ZOO: list[dict[str, Any]] = [
         ]
     },
 ]
-
-
-# Development data built here rather than with distillguard.evaluate.cot's helpers: that
-# module loads the held-out evaluation set, which development tests must not touch.
-HARVEST_KINDS = ("benchmark", "seed_task", "self_instruct")
-
-
-def sharegpt_turns(corpus: Corpus, half: str) -> list[str]:
-    """ShareGPT user turns of one half (the project's md5 split of conversation ids)."""
-    t = corpus.table
-    rows = np.flatnonzero(pc.equal(t.column("source"), "sharegpt").to_numpy(zero_copy_only=False))
-    conv = t.column("conversation_id").take(pa.array(rows)).to_pylist()
-    out = []
-    for r, cid in zip(rows, conv, strict=True):
-        first = hashlib.md5(str(cid or "").encode("utf-8")).digest()[0]
-        if ("calibration" if first % 2 == 0 else "test") == half:
-            out.append(corpus.texts[int(r)])
-    return out
-
-
-def harvest_tasks(corpus: Corpus, n: int, rng: np.random.Generator) -> list[str]:
-    """``n`` real harvest tasks (benchmark items, seed tasks, self-instruct)."""
-    kinds = corpus.table.column("kind").combine_chunks()
-    rows = np.flatnonzero(pc.is_in(kinds, pa.array(HARVEST_KINDS)).to_numpy(zero_copy_only=False))
-    pick = rng.choice(rows, size=min(n, len(rows)), replace=False)
-    return [corpus.texts[int(i)] for i in np.sort(pick)]

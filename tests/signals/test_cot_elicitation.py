@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from distillguard.evaluate.cot import harvest_tasks, sharegpt_turns
 from distillguard.schema import EVENT_SCHEMA
 from distillguard.signals.base import EventBatch
 from distillguard.signals.cot_elicitation import (
@@ -19,7 +20,7 @@ from distillguard.signals.cot_elicitation import (
 )
 from distillguard.sim import elicitation
 from distillguard.sim.corpus import Corpus
-from tests.signals.helpers import LONG_TEXT, chat, harvest_tasks, sharegpt_turns, texts_batch
+from tests.signals.helpers import LONG_TEXT, chat, texts_batch
 
 TASK = "A train travels 120 km in 1.5 hours. What is its average speed?"
 

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pytest
 
 from distillguard.errors import DistillguardError
+from distillguard.evaluate.cot import harvest_tasks, sharegpt_turns
 from distillguard.signals.cot_elicitation import MODEL_BAND, CotElicitation
 from distillguard.signals.cot_model import (
     DEFAULT_BITS,
@@ -25,7 +26,7 @@ from distillguard.signals.cot_model import (
     model_arrays,
 )
 from distillguard.sim.corpus import Corpus
-from tests.signals.helpers import LONG_TEXT, chat, harvest_tasks, sharegpt_turns, texts_batch
+from tests.signals.helpers import LONG_TEXT, chat, texts_batch
 
 TASK = "A train travels 120 km in 1.5 hours. What is its average speed?"
 
@@ -178,15 +179,14 @@ def test_plain_harvest_tasks_do_not_fire(corpus: Corpus, sig: CotElicitation) ->
 
 def test_the_signal_and_its_build_scripts_never_load_the_held_out_set() -> None:
     # In a fresh interpreter: the signal, its model, the dev-data helpers and both
-    # build scripts import nothing from distillguard.evaluate (the held-out set).
+    # build scripts never load distillguard.evaluate.cot_heldout (the test set).
     code = (
         "import sys, runpy\n"
         "import distillguard.signals.cot_elicitation, distillguard.signals.cot_model\n"
         "import tests.signals.helpers\n"
         "for s in ('scripts/build_cot_model.py', 'scripts/cot_family_cv.py'):\n"
         "    runpy.run_path(s, run_name='not_main')\n"
-        "bad = [m for m in sys.modules if m.startswith('distillguard.evaluate')]\n"
-        "assert not bad, bad\n"
+        "assert 'distillguard.evaluate.cot_heldout' not in sys.modules\n"
     )
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
