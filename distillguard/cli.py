@@ -488,17 +488,19 @@ def _write_table(table: object, out: Path) -> None:
     import pyarrow.parquet as pq
 
     assert isinstance(table, pa.Table)
+    from distillguard.ingest.quarantine import atomic_open
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    if out.suffix == ".csv":
-        pacsv.write_csv(table, tmp)
-    elif out.suffix in (".jsonl", ".json"):
-        with tmp.open("w", encoding="utf-8") as fh:
+    if out.suffix in (".jsonl", ".json"):
+        with atomic_open(out) as fh:
             for row in table.to_pylist():
                 fh.write(json.dumps(row, default=str) + "\n")
-    else:
-        pq.write_table(table, tmp, compression="zstd")
-    tmp.replace(out)
+        return
+    with atomic_open(out, "wb") as fb:
+        if out.suffix == ".csv":
+            pacsv.write_csv(table, fb)
+        else:
+            pq.write_table(table, fb, compression="zstd")
 
 
 @app.command()
@@ -613,10 +615,11 @@ def eval_(
 
 
 def _write_json(doc: dict[str, object], path: Path) -> None:
+    from distillguard.ingest.quarantine import atomic_open
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    with atomic_open(path) as fh:
+        fh.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
 
 def _signal_eval(seed: int) -> dict[str, object]:

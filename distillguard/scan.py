@@ -20,6 +20,7 @@ from distillguard.campaigns.detect import detect_campaigns
 from distillguard.campaigns.output import write_campaigns
 from distillguard.errors import DistillguardError
 from distillguard.ingest import write_quarantine
+from distillguard.ingest.quarantine import atomic_open
 from distillguard.ingest.store import LoadReport, Store
 from distillguard.scoring.risk import Calibration, score_profiles
 from distillguard.scoring.train import Model
@@ -113,9 +114,8 @@ def write_accounts(accounts: pa.Table, out: Path, formats: Sequence[str]) -> lis
     out.mkdir(parents=True, exist_ok=True)
     written = []
     path = out / "accounts.parquet"
-    tmp = path.with_name(".accounts.parquet.tmp")
-    pq.write_table(accounts, tmp, compression="zstd")
-    tmp.replace(path)
+    with atomic_open(path, "wb") as fh:
+        pq.write_table(accounts, fh, compression="zstd")
     written.append(path)
     rows = None
     for fmt in formats:

@@ -13,13 +13,13 @@ import pyarrow.parquet as pq
 from distillguard.campaigns.detect import CampaignResult
 from distillguard.campaigns.report import CampaignView, render_index, render_report
 from distillguard.errors import DistillguardError
+from distillguard.ingest.quarantine import atomic_open
 from distillguard.ingest.store import Store, _window_clause
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    tmp.replace(path)
+    with atomic_open(path, "wb") as fh:
+        pq.write_table(table, fh, compression="zstd")
 
 
 def campaign_links(result: CampaignResult) -> pa.Table:

@@ -29,6 +29,7 @@ import yaml
 
 from distillguard.gateway.policy import Action, Policy, Rule, When, load_policy_text
 from distillguard.gateway.state import State
+from distillguard.ingest.quarantine import atomic_open
 
 
 def with_intel_watchlist(
@@ -82,9 +83,8 @@ def policy_yaml(policy: Policy) -> str:
 def write_policy(policy: Policy, path: str | Path) -> Path:
     """Write :func:`policy_yaml` atomically."""
     p = Path(path)
-    tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text(policy_yaml(policy), encoding="utf-8")
-    tmp.replace(p)
+    with atomic_open(p) as fh:
+        fh.write(policy_yaml(policy))
     return p
 
 

@@ -68,11 +68,15 @@ def _current_umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
+def atomic_open(
+    path: str | Path, mode: str = "w", *, permissions: int | None = None
+) -> Iterator[IO[Any]]:
     """Open a temporary file next to ``path``; move it over ``path`` on success.
 
     Readers of ``path`` see either the old file or the complete new one, never
     a half-written file, and a failed write leaves no temporary file behind.
+    ``permissions`` (e.g. ``0o600`` for a secret) replaces the mode ``open()``
+    would have given the file.
     """
     target = Path(path)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -81,7 +85,7 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
         with os.fdopen(fd, mode, encoding=encoding) as handle:
             yield handle
         # mkstemp makes the file owner-only; give it the mode open() would have.
-        os.chmod(tmp, 0o666 & ~_current_umask())
+        os.chmod(tmp, 0o666 & ~_current_umask() if permissions is None else permissions)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -10,7 +10,6 @@ only what is new.  Within one pull, pages follow the server's ``next`` token.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ import requests
 from taxii2client.exceptions import AccessError, TAXIIServiceException, ValidationError
 from taxii2client.v21 import ApiRoot, Collection
 
+from distillguard.ingest.quarantine import atomic_open
 from distillguard.intel.errors import IntelError
 
 
@@ -216,6 +216,5 @@ def write_cursor(path: Path, collection_id: str, added_after: str) -> None:
         except (ValueError, UnicodeDecodeError):
             data = {}
     data[collection_id] = added_after
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_open(path) as fh:
+        fh.write(json.dumps(data, indent=1) + "\n")

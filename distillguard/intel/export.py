@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import stix2
 
+from distillguard.ingest.quarantine import atomic_open
 from distillguard.ingest.store import Store
 from distillguard.intel.errors import IntelError
 from distillguard.intel.fingerprints import FingerprintConfig, campaign_fingerprints
@@ -607,9 +608,8 @@ def write_bundle(result: ExportResult, path: str | Path) -> Path:
     """Write the bundle as JSON (atomically)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text(result.to_json() + "\n", encoding="utf-8")
-    tmp.replace(p)
+    with atomic_open(p) as fh:
+        fh.write(result.to_json() + "\n")
     return p
 
 

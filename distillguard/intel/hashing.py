@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from distillguard.ingest.quarantine import atomic_open
 from distillguard.intel.errors import IntelError
 from distillguard.yamlio import load_yaml_file
 
@@ -239,8 +240,6 @@ def new_key_file(path: str | Path, key_id: str, *, rotate: bool = False) -> KeyR
     ring = KeyRing.from_secrets(secrets_hex, key_id)
     lines = [f"current: {key_id}", "keys:"] + [f"  {k}: '{v}'" for k, v in secrets_hex.items()]
     p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.chmod(tmp, 0o600)
-    tmp.replace(p)
+    with atomic_open(p, permissions=0o600) as fh:
+        fh.write("\n".join(lines) + "\n")
     return ring

@@ -37,6 +37,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from distillguard.campaigns.minhash import jaccard
+from distillguard.ingest.quarantine import atomic_open
 from distillguard.intel.errors import IntelError
 from distillguard.intel.export import KIND_PATTERN
 from distillguard.intel.fingerprints import Fingerprint, end_signatures
@@ -539,9 +540,8 @@ def apply_intel(
     found = match_store(store, intel, ring, min_weight=min_weight)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "intel_matches.parquet"
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(matches_table(found), tmp)
-    tmp.replace(path)
+    with atomic_open(path, "wb") as fh:
+        pq.write_table(matches_table(found), fh)
     return raise_accounts(accounts, found, calibration, verdict), path
 
 

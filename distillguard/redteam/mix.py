@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from distillguard.ingest import write_events, write_labels
+from distillguard.ingest.quarantine import atomic_open
 from distillguard.redteam.generator import (
     DAY,
     HOUR,
@@ -209,9 +210,8 @@ def mix(
         bg_summary = json.loads((bg_dir / "summary.json").read_text(encoding="utf-8"))
     summary = _summary(events, labels, bg_summary, rt_events, rt_el)
     path = out / "summary.json"
-    tmp = path.with_name(".summary.json.tmp")
-    tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    with atomic_open(path) as fh:
+        fh.write(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     written.append(path)
     return MixResult(out, written, summary)
 
