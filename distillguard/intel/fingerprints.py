@@ -205,30 +205,42 @@ def _medoid(sig: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
     return np.asarray(sig[int(np.argmax(sims.sum(axis=1)))], dtype=np.uint32).copy()
 
 
-def match_texts(
+def fingerprint_hits(
     texts: Sequence[str | None] | pa.Array,
     fingerprints: Sequence[Fingerprint],
     ring: KeyRing,
-) -> npt.NDArray[np.int64]:
-    """Index of the first fingerprint each text's ends match, or -1.
+) -> npt.NDArray[np.bool_]:
+    """``(texts, fingerprints)`` boolean matrix: which fingerprints each text's ends match.
 
-    Fingerprints are grouped by (key id, window, k) so each local text is hashed once
-    per distinct configuration.
+    Fingerprints are grouped by (key id, window, k, slots) so each local text is hashed
+    once per distinct configuration; fingerprints under a key this ring lacks match
+    nothing.
     """
-    n = len(texts)
-    out = np.full(n, -1, dtype=np.int64)
-    if n == 0 or not fingerprints:
+    out = np.zeros((len(texts), len(fingerprints)), dtype=bool)
+    if len(texts) == 0 or not fingerprints:
         return out
-    by_cfg: dict[tuple[str, int, int, int], list[int]] = {}
+    groups: dict[tuple[str, int, int, int], list[int]] = {}
     for i, f in enumerate(fingerprints):
-        by_cfg.setdefault((f.key_id, f.window, f.k, len(f.signature)), []).append(i)
-    for (kid, window, k, num_perm), idx in by_cfg.items():
+        groups.setdefault((f.key_id, f.window, f.k, len(f.signature)), []).append(i)
+    for (kid, window, k, num_perm), idx in groups.items():
         if kid not in ring.keys:
             continue
         cfg = FingerprintConfig(window=window, k=k, num_perm=num_perm, bands=1)
         sigs = end_signatures(texts, ring, cfg, kid)
         for i in idx:
             f = fingerprints[i]
-            hit = np.asarray(jaccard(sigs[f.part], f.signature)) >= f.threshold
-            out = np.where((out < 0) & hit, i, out)
+            out[:, i] = np.asarray(jaccard(sigs[f.part], f.signature)) >= f.threshold
     return out
+
+
+def match_texts(
+    texts: Sequence[str | None] | pa.Array,
+    fingerprints: Sequence[Fingerprint],
+    ring: KeyRing,
+) -> npt.NDArray[np.int64]:
+    """Index of the first fingerprint each text's ends match, or -1."""
+    hits = fingerprint_hits(texts, fingerprints, ring)
+    if hits.shape[1] == 0:
+        return np.full(len(texts), -1, dtype=np.int64)
+    first: npt.NDArray[np.int64] = np.where(hits.any(axis=1), hits.argmax(axis=1), -1)
+    return first.astype(np.int64)

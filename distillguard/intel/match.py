@@ -36,11 +36,10 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from distillguard.campaigns.minhash import jaccard
 from distillguard.ingest.quarantine import atomic_open
 from distillguard.intel.errors import IntelError
 from distillguard.intel.export import KIND_PATTERN
-from distillguard.intel.fingerprints import Fingerprint, end_signatures
+from distillguard.intel.fingerprints import Fingerprint, fingerprint_hits
 from distillguard.intel.hashing import KeyRing, canonical, key_id_of
 
 #: Hashed kinds and the events column each is computed from.
@@ -376,22 +375,7 @@ def _match_fingerprints(
 
 def _fingerprint_hits(intel: IntelSet, ring: KeyRing, texts: pa.Array) -> npt.NDArray[np.bool_]:
     """``(texts, fingerprints)`` boolean matrix of near matches."""
-    from distillguard.intel.fingerprints import FingerprintConfig
-
-    fps = intel.fingerprints
-    out = np.zeros((len(texts), len(fps)), dtype=bool)
-    groups: dict[tuple[str, int, int, int], list[int]] = {}
-    for i, f in enumerate(fps):
-        groups.setdefault((f.key_id, f.window, f.k, len(f.signature)), []).append(i)
-    for (kid, window, k, num_perm), idx in groups.items():
-        if kid not in ring.keys:
-            continue
-        cfg = FingerprintConfig(window=window, k=k, num_perm=num_perm, bands=1)
-        sigs = end_signatures(texts, ring, cfg, kid)
-        for i in idx:
-            f = fps[i]
-            out[:, i] = np.asarray(jaccard(sigs[f.part], f.signature)) >= f.threshold
-    return out
+    return fingerprint_hits(texts, intel.fingerprints, ring)
 
 
 class IntelMatcher:
