@@ -13,13 +13,16 @@ the audit record happen in the background (:mod:`.scorer`).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import hashlib
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +49,9 @@ from distillguard.gateway.proxy import (
 from distillguard.gateway.scorer import Pending, Scorer, make_scorer
 from distillguard.gateway.state import MemoryState, State, StateUnavailable
 from distillguard.gateway.strip import SSEStripper, strip_response
+from distillguard.gateway.sync import account_views, push_views
 from distillguard.gateway.upstream import HttpxResponse, Upstream, UpstreamError, make_upstream
+from distillguard.gateway.watched import LiveIntel, WatchedFile
 from distillguard.ingest.openai_form import openai_record_to_event
 from distillguard.ingest.validate import RowError, normalize_messages, normalize_params
 from distillguard.scoring.risk import Calibration
@@ -54,6 +59,10 @@ from distillguard.scoring.risk import Calibration
 Finish = Callable[[Response, str, "dict[str, Any] | None"], Response]
 
 MODEL_PATHS = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
+#: The policy watchlist that accounts matching shared intel join (see ``intel_watchlist``).
+INTEL_WATCHLIST = "intel"
+
+log = logging.getLogger("distillguard.gateway")
 
 
 @dataclass
@@ -84,6 +93,13 @@ class GatewayConfig:
     max_queue: int = 10_000
     #: ``auto`` (lean httptools pool when installed), ``fast`` or ``httpx``.
     upstream_client: str = "auto"
+    #: Batch scan results (``accounts.parquet``) loaded at start and again whenever the
+    #: file changes (checked every ``reload_s``): the scan's verdicts without a restart.
+    accounts_path: Path | None = None
+    #: Pulled intel matched on every request (``serve --intel``); see :mod:`.watched`.
+    intel: LiveIntel | None = None
+    #: Seconds between checks of the followed files.
+    reload_s: float = 5.0
 
 
 class Metrics:
@@ -145,7 +161,18 @@ class Gateway:
     def __init__(self, config: GatewayConfig) -> None:
         self.cfg = config
         self.policy = config.policy
-        self.watch = config.policy.watch_sets
+        self.watch: dict[str, AbstractSet[str]] = dict(config.policy.watch_sets)
+        #: Accounts matched to shared intel, here or on another replica (view ``intel``);
+        #: the ``intel`` watchlist of the policy, grown while the gateway runs.
+        self.intel_matched: set[str] = set(self.watch.get(INTEL_WATCHLIST, ()))
+        if INTEL_WATCHLIST in self.watch:
+            self.watch[INTEL_WATCHLIST] = self.intel_matched
+        self.accounts: WatchedFile[dict[str, dict[str, str]]] | None = (
+            WatchedFile(config.accounts_path, account_views)
+            if config.accounts_path is not None
+            else None
+        )
+        self._follow_task: asyncio.Task[None] | None = None
         self.metrics = Metrics()
         self.audit = AuditLog(config.audit_path) if config.audit_path is not None else None
         self.client: httpx.AsyncClient | None = None
@@ -179,15 +206,63 @@ class Gateway:
             on_drop=self.metrics.dropped.inc,
         )
         self.scorer.start()
+        await self.follow_files()
+        if self.accounts is not None or self.cfg.intel is not None:
+            self._follow_task = asyncio.create_task(self._follow())
         try:
             yield
         finally:
+            if self._follow_task is not None:
+                self._follow_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._follow_task
             await self.scorer.stop()
             await self.client.aclose()
             await self.up.aclose()
             if self.audit is not None:
                 self.audit.close()
             await self.cfg.state.close()
+
+    async def follow_files(self) -> None:
+        """Load the followed files that changed (parsing runs in a worker thread)."""
+        if self.accounts is not None and await asyncio.to_thread(self.accounts.check):
+            views = self.accounts.value or {}
+            try:
+                await push_views(self.cfg.state, views)
+            except StateUnavailable:
+                self.accounts.mtime_ns = None  # push again at the next check
+                self._state_seen(False)
+        if self.cfg.intel is not None:
+            await asyncio.to_thread(self.cfg.intel.check)
+
+    async def _follow(self) -> None:
+        while True:
+            await asyncio.sleep(self.cfg.reload_s)
+            try:
+                await self.follow_files()
+            except Exception:  # a bad version must not end the follower
+                log.exception("following the batch and intel files failed")
+
+    async def _match_intel(
+        self, account_id: str, view: Mapping[str, str], event: dict[str, Any],
+        record: dict[str, Any],
+    ) -> None:  # fmt: skip
+        """Put the account on the ``intel`` watchlist if it matches shared indicators."""
+        if account_id in self.intel_matched:
+            return
+        if view.get("intel"):  # matched on another replica, or before a restart
+            self.intel_matched.add(account_id)
+            return
+        intel = self.cfg.intel
+        if intel is None or not intel.active:
+            return
+        m = intel.observe(event)
+        if m is None:
+            return
+        self.intel_matched.add(account_id)
+        record["intel"] = m.reason()
+        with contextlib.suppress(StateUnavailable):
+            await self.cfg.state.update_views({account_id: {"intel": m.campaign}})
 
     def _state_seen(self, ok: bool) -> None:
         self.metrics.state_up.set(1 if ok else 0)
@@ -201,11 +276,15 @@ class Gateway:
             state = "down"
         self._state_seen(state == "up")
         degraded = state == "down" and self.policy.state_failure == "closed"
-        return JSONResponse(
-            {"status": "degraded" if degraded else "ok", "state": state,
-             "state_backend": self.cfg.state.name},
-            status_code=503 if degraded else 200,
-        )  # fmt: skip
+        body: dict[str, Any] = {
+            "status": "degraded" if degraded else "ok", "state": state,
+            "state_backend": self.cfg.state.name,
+        }  # fmt: skip
+        if self.accounts is not None:
+            body["accounts"] = self.accounts.status()
+        if self.cfg.intel is not None:
+            body["intel"] = self.cfg.intel.status()
+        return JSONResponse(body, status_code=503 if degraded else 200)
 
     async def metrics_endpoint(self, request: Request) -> Response:
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
@@ -290,6 +369,9 @@ class Gateway:
             account_id=info.account_id, tier=info.tier, created_at=info.created_at,
             view=view, unknown_key=unknown, state_ok=state_ok,
         )  # fmt: skip
+        event = self._event(fields, rid, now, info, api_key, request)
+        if INTEL_WATCHLIST in self.watch:
+            await self._match_intel(info.account_id, view, event, record)
         rule = decide(self.policy, subject, self.watch, now)
         record["rule"] = rule.name if rule else None
         record["risk"] = view.get("risk")
@@ -302,7 +384,7 @@ class Gateway:
             return finish(
                 denied,
                 action,
-                self._refused_event(fields, rid, now, info, api_key, request, denied),
+                self._refused(event, denied),
             )
         if rule is not None and action == "throttle" and rule.throttle is not None:
             th = rule.throttle
@@ -324,14 +406,12 @@ class Gateway:
                     type_="rate_limit_error", code="rate_limited",
                     headers={"retry-after": str(retry)},
                 )  # fmt: skip
-                return finish(limited, "throttle_denied", self._refused_event(
-                    fields, rid, now, info, api_key, request, limited))  # fmt: skip
+                return finish(limited, "throttle_denied", self._refused(event, limited))
         modified = self._modify(body, rule, kind)
         record["modified"] = modified
         self.metrics.latency.observe(time.perf_counter() - t0)
 
         # --- forward
-        event = self._event(fields, rid, now, info, api_key, request)
         # An unmodified request goes upstream as the client sent it (no re-serialising).
         content = json.dumps(body).encode() if modified else raw_body
         resp = await self._forward(
@@ -400,18 +480,9 @@ class Gateway:
         fields["params"] = normalize_params(params) if params is not None else None
         return fields
 
-    def _refused_event(
-        self,
-        fields: dict[str, Any],
-        rid: str,
-        now: dt.datetime,
-        info: KeyInfo,
-        api_key: str | None,
-        request: Request,
-        resp: Response,
-    ) -> dict[str, Any]:
+    @staticmethod
+    def _refused(event: dict[str, Any], resp: Response) -> dict[str, Any]:
         """The event of a refused request: what was asked, nothing returned."""
-        event = self._event(fields, rid, now, info, api_key, request)
         event["status"] = resp.status_code
         return event
 

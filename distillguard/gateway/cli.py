@@ -66,8 +66,39 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option(help="Add x-distillguard-action headers (replays, debugging).")
         ] = False,
         accounts: Annotated[
-            Path | None, typer.Option(help="Load batch scan results (accounts.parquet) at start.")
+            Path | None,
+            typer.Option(
+                help="Batch scan results (accounts.parquet): loaded at start and again "
+                "whenever the file changes."
+            ),
         ] = None,
+        intel: Annotated[
+            Path | None,
+            typer.Option(
+                help="Pulled intel (`distillguard intel pull` output): every request is "
+                "matched against it, reloaded when the file changes."
+            ),
+        ] = None,
+        intel_keys: Annotated[
+            Path | None,
+            typer.Option(help="Forum key ring for --intel (default: $DISTILLGUARD_FORUM_KEYS)."),
+        ] = None,
+        intel_provider: Annotated[
+            str | None, typer.Option(help="Our provider name (our own indicators are skipped).")
+        ] = None,
+        intel_action: Annotated[
+            str, typer.Option(help="What the intel-match rule does: block or require_verification.")
+        ] = "block",
+        keep_alive: Annotated[
+            int,
+            typer.Option(
+                help="Seconds an idle client connection is kept open (longer than the "
+                "idle timeout of the load balancer in front)."
+            ),
+        ] = 5,
+        reload_every: Annotated[
+            float, typer.Option(help="Seconds between checks of --accounts and --intel.")
+        ] = 5.0,
         scorer: Annotated[
             str, typer.Option(help="Online scoring: 'process' (a worker process) or 'inline'.")
         ] = "process",
@@ -86,17 +117,28 @@ def register(app: typer.Typer) -> None:
 
         state = make_state(redis)
         assert isinstance(state, State)
-        if accounts is not None:
-            from distillguard.gateway.sync import sync_accounts
+        pol = load_policy(policy)
+        live = None
+        if intel is not None:
+            from distillguard.gateway.app import INTEL_WATCHLIST
+            from distillguard.gateway.intel_watchlist import with_intel_watchlist
+            from distillguard.gateway.policy import Action
+            from distillguard.gateway.watched import LiveIntel
+            from distillguard.intel.hashing import KeyRing
 
-            # A Redis client is bound to its event loop: sync through a client of its own.
-            target = make_state(redis) if redis else state
-            assert isinstance(target, State)
-            asyncio.run(sync_accounts(target, accounts, close=bool(redis)))
+            if intel_action not in ("block", "require_verification"):
+                raise typer.BadParameter(
+                    f"{intel_action!r}: use block or require_verification",
+                    param_hint="--intel-action",
+                )
+            if INTEL_WATCHLIST not in pol.watchlists:
+                act: Action = "block" if intel_action == "block" else "require_verification"
+                pol = with_intel_watchlist(pol, [], name=INTEL_WATCHLIST, action=act)
+            live = LiveIntel(intel, KeyRing.load(intel_keys), own=intel_provider)
         cfg = GatewayConfig(
             upstream=upstream,
             keys=load_keys(keys) if keys else {},
-            policy=load_policy(policy),
+            policy=pol,
             state=state,
             audit_path=audit,
             calibration=Calibration.load(calibration),
@@ -106,12 +148,18 @@ def register(app: typer.Typer) -> None:
             decision_header=decision_header,
             scorer=scorer,
             upstream_client=upstream_client,
+            accounts_path=accounts,
+            intel=live,
+            reload_s=reload_every,
         )
         console.print(
             f"distillguard gateway on http://{host}:{port} → {upstream} "
             f"(state: {state.name}, audit: {audit})"
         )
-        uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(
+            create_app(cfg), host=host, port=port, log_level="warning", access_log=False,
+            timeout_keep_alive=max(1, keep_alive),
+        )  # fmt: skip
 
     @app.command("mock-upstream")
     @friendly

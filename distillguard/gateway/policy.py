@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -194,7 +195,9 @@ class Subject:
         return float(v) if v else None
 
 
-def matches(when: When, s: Subject, watch: Mapping[str, frozenset[str]], now: dt.datetime) -> bool:
+def matches(
+    when: When, s: Subject, watch: Mapping[str, AbstractSet[str]], now: dt.datetime
+) -> bool:
     """Whether every condition given in ``when`` holds for ``s``."""
     view = s.view
     if when.unknown_key is not None and when.unknown_key != s.unknown_key:
@@ -239,7 +242,7 @@ def matches(when: When, s: Subject, watch: Mapping[str, frozenset[str]], now: dt
 
 
 def decide(
-    policy: Policy, s: Subject, watch: Mapping[str, frozenset[str]], now: dt.datetime
+    policy: Policy, s: Subject, watch: Mapping[str, AbstractSet[str]], now: dt.datetime
 ) -> Rule | None:
     """The first rule that matches ``s`` (``None``: no rule matched, allow unchanged)."""
     for rule in policy.rules:

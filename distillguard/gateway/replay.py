@@ -40,9 +40,9 @@ def _read(path: Path) -> pa.Table:
         raise InputError(f"cannot read events: {exc}", path=path) from exc
 
 
-def write_keys_table(events: str | Path, out: str | Path) -> int:
+def write_keys_table(events: str | Path | pa.Table, out: str | Path) -> int:
     """A keys table (CSV or Parquet by suffix) for every account in ``events``."""
-    t = _read(Path(events)).sort_by("ts")
+    t = (events if isinstance(events, pa.Table) else _read(Path(events))).sort_by("ts")
     cols = ["account_id", "org_id", "account_tier", "account_created_at"]
     t = t.select([c for c in cols if c in t.column_names])
     seen: dict[str, dict[str, Any]] = {}
@@ -89,6 +89,37 @@ def _labels(events: Path) -> tuple[dict[str, tuple[bool, str | None]], dict[str,
     return acct, per_event
 
 
+def gateway_request(row: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """(path, JSON body, headers) of the request one logged event made, as a replay sends it."""
+    rec = event_to_openai_record(row)
+    body = dict(rec["request"])
+    path = "/v1/chat/completions" if body.get("messages") else "/v1/completions"
+    headers = {
+        "authorization": f"Bearer {sim_key(row['account_id'])}",
+        "x-distillguard-ts": str(row["ts"]),
+    }
+    if row.get("ip"):
+        headers["x-forwarded-for"] = row["ip"]
+    if row.get("user_agent"):
+        headers["user-agent"] = row["user_agent"]
+    if row.get("conversation_id"):
+        headers["x-conversation-id"] = row["conversation_id"]
+    return path, body, headers
+
+
+def outcome(status: int, action: str | None, modified: str | None, text: str) -> str:
+    """``"full"``, ``"degraded"`` (answered, modified by the policy) or ``"denied"``.
+
+    Without the gateway's ``--decision-header`` a 200 counts as full when its body
+    still carries reasoning.
+    """
+    if status >= 400:
+        return "denied"
+    if action is not None:
+        return "degraded" if modified else "full"
+    return "full" if ("reasoning" in text or "<think>" in text) else "degraded"
+
+
 async def replay_events(
     events: str | Path, gateway: str, *, concurrency: int = 8, limit: int | None = None
 ) -> dict[str, Any]:
@@ -111,19 +142,7 @@ async def replay_events(
     async with httpx.AsyncClient(base_url=gateway, timeout=60) as client:
 
         async def one(row: dict[str, Any]) -> None:
-            rec = event_to_openai_record(row)
-            body = dict(rec["request"])
-            path_ = "/v1/chat/completions" if body.get("messages") else "/v1/completions"
-            headers = {
-                "authorization": f"Bearer {sim_key(row['account_id'])}",
-                "x-distillguard-ts": str(row["ts"]),
-            }
-            if row.get("ip"):
-                headers["x-forwarded-for"] = row["ip"]
-            if row.get("user_agent"):
-                headers["user-agent"] = row["user_agent"]
-            if row.get("conversation_id"):
-                headers["x-conversation-id"] = row["conversation_id"]
+            path_, body, headers = gateway_request(row)
             async with sem:
                 try:
                     r = await client.post(path_, json=body, headers=headers)
@@ -136,13 +155,8 @@ async def replay_events(
             is_attack = ev_labels.get(row["event_id"], is_attack_acct) and is_attack_acct
             group = campaign if is_attack_acct and campaign else "benign"
             if is_attack:
-                full = status == 200 and (
-                    not modified
-                    if action is not None
-                    else ("reasoning" in text or "<think>" in text)
-                )
                 bump(group, "attack")
-                if full:
+                if status == 200 and outcome(status, action, modified, text) == "full":
                     bump(group, "attack_full")
             elif not is_attack_acct:
                 bump("benign", "benign")

@@ -25,7 +25,10 @@ from distillguard.errors import DistillguardError
 from distillguard.gateway.online import FoldItem, RawProfile, apply_fold, prune_days
 
 #: Account-view fields a backend stores (all strings on the wire).
-VIEW_FIELDS = ("risk", "score", "verdict", "requests", "batch_risk", "batch_verdict", "campaign_id")
+VIEW_FIELDS = (
+    "risk", "score", "verdict", "requests", "batch_risk", "batch_verdict", "campaign_id",
+    "intel",
+)  # fmt: skip
 
 
 class StateUnavailable(DistillguardError):  # noqa: N818  (reads as a condition)

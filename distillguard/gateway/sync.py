@@ -8,10 +8,8 @@ from distillguard.errors import InputError
 from distillguard.gateway.state import State
 
 
-async def sync_accounts(
-    state: State, path: str | Path, *, chunk: int = 5000, close: bool = True
-) -> int:
-    """Set ``batch_risk``, ``batch_verdict`` and ``campaign_id`` of every account in ``path``."""
+def account_views(path: str | Path) -> dict[str, dict[str, str]]:
+    """``account_id`` → the view fields a batch scan sets (``accounts.parquet``)."""
     import pyarrow.parquet as pq
 
     p = Path(path)
@@ -25,18 +23,30 @@ async def sync_accounts(
     cols = ["account_id", "risk", "verdict"]
     if "campaign_id" in table.column_names:
         cols.append("campaign_id")
-    rows = table.select(cols).to_pylist()
-    for start in range(0, len(rows), chunk):
-        updates = {}
-        for r in rows[start : start + chunk]:
-            fields = {
-                "batch_risk": repr(float(r["risk"] or 0.0)),
-                "batch_verdict": str(r["verdict"]),
-            }
+    return {
+        str(r["account_id"]): {
+            "batch_risk": repr(float(r["risk"] or 0.0)),
+            "batch_verdict": str(r["verdict"]),
             # An empty campaign clears an earlier membership.
-            fields["campaign_id"] = str(r.get("campaign_id") or "")
-            updates[str(r["account_id"])] = fields
-        await state.update_views(updates)
+            "campaign_id": str(r.get("campaign_id") or ""),
+        }
+        for r in table.select(cols).to_pylist()
+    }
+
+
+async def push_views(state: State, views: dict[str, dict[str, str]], *, chunk: int = 5000) -> int:
+    """Write ``views`` into ``state`` in chunks (one round trip each on Redis)."""
+    items = list(views.items())
+    for start in range(0, len(items), chunk):
+        await state.update_views(dict(items[start : start + chunk]))
+    return len(items)
+
+
+async def sync_accounts(
+    state: State, path: str | Path, *, chunk: int = 5000, close: bool = True
+) -> int:
+    """Set ``batch_risk``, ``batch_verdict`` and ``campaign_id`` of every account in ``path``."""
+    n = await push_views(state, account_views(path), chunk=chunk)
     if close:
         await state.close()
-    return len(rows)
+    return n

@@ -6,31 +6,26 @@ accounts are split between providers A, B and C and renamed per provider; at B
 and C the campaign starts two days after A, from the same operator's proxies,
 cards, client software and templates.
 
-Each provider has its own DuckDB store and gateway *decision path*; one forum hub
-(the real TAXII 2.1 server, :mod:`.taxii_server`, under uvicorn on loopback) sits
-between them and every push and pull goes through ``taxii2-client``.  Time runs
-day by day:
+Everything runs for real, on loopback: one forum hub (the TAXII 2.1 server of
+:mod:`.taxii_server`, under uvicorn), one mock model API (``distillguard
+mock-upstream``) and, per provider and arm, a ``distillguard serve`` gateway
+process with the shipped policy, its own in-memory state, audit log and online
+scorer.  Every request of the traffic is sent over HTTP to its provider's
+gateways (in time order, with the logged time and address in the replay headers
+that ``--trust-client-headers`` honours), and the gateways' answers are counted.
+Pushes and pulls go through ``taxii2-client``.  Time runs day by day:
 
-1. every request of the day is decided in process with the gateway's own policy
-   code (:func:`distillguard.gateway.policy.decide` on the shipped default policy,
-   plus the ``intel-match`` watchlist rule of
-   :mod:`distillguard.gateway.intel_watchlist`) against the account views of the
-   last batch scan (``batch_verdict``, ``campaign_id``, as ``distillguard sync``
-   writes them); throttles are token buckets on the simulated clock;
-2. with sharing, each request's address, network, client and template ends are
-   first matched against the indicators pulled so far
-   (:class:`~distillguard.intel.match.IntelMatcher`): an account crossing the
-   threshold joins the watchlist and is stopped on that very request;
-3. at the end of the day every provider runs the real batch scan
-   (:func:`distillguard.scan.scan`, incremental load, campaign detection) on the
-   day's logs; with sharing it also matches its whole store against pulled
-   indicators (payment fingerprints are visible only there), exports its
-   ``block`` campaigns as a STIX bundle and pushes it, and pulls what the others
-   shared.
-
-The gateway's *online* scorer is not run (it would make the demo minutes longer
-on two cores, and it is the same in both arms); decisions lag by up to a day of
-batch scanning in both arms, which is what the comparison is about.
+1. the day's requests go to both arms' gateways of each provider;
+2. each provider runs the real batch scan (:func:`distillguard.scan.scan`,
+   incremental load, campaign detection) on its day's logs and writes
+   ``accounts.parquet``, which its gateways follow (``serve --accounts``) and load
+   before the next day;
+3. *with sharing* only: each provider exports its ``block`` campaigns as a STIX
+   bundle and pushes it, pulls what the others shared into the file its gateway
+   follows (``serve --intel``), where every later request is matched against the
+   peers' indicators (an account that matches is stopped on that very request),
+   and matches its whole store against them (payment fingerprints are visible only
+   there), raising the matched accounts in the accounts file its gateway follows.
 
 Reported per provider and arm: ``answered`` (campaign requests answered in full:
 not refused, not throttled, no reasoning stripped), ``requests_per_account_to_stop``
@@ -43,11 +38,17 @@ smaller, over B and C, of answered without sharing over answered with sharing
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import secrets
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,19 +56,27 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+import httpx
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from distillguard.gateway.intel_watchlist import with_intel_watchlist
-from distillguard.gateway.policy import Policy, Rule, Subject, decide, load_policy
+from distillguard.gateway.replay import gateway_request, outcome, write_keys_table
+from distillguard.ingest.quarantine import atomic_open
+from distillguard.ingest.writers import json_rows
 from distillguard.intel.client import HubClient
+from distillguard.intel.errors import IntelError
 from distillguard.intel.export import ExportOptions, export_bundle
 from distillguard.intel.hashing import KeyRing, new_key_file
 from distillguard.intel.hub_config import load_hub_config_text
-from distillguard.intel.match import IntelMatcher, IntelSet, load_intel, match_store
-from distillguard.intel.taxii_server import ObjectStore, create_hub_app, serve_in_thread
+from distillguard.intel.match import IntelSet, load_intel, match_store, raise_accounts
+from distillguard.intel.taxii_server import (
+    ObjectStore,
+    create_hub_app,
+    free_port,
+    serve_in_thread,
+)
 
 PROVIDERS: Final = ("A", "B", "C")
 #: Days the campaign reaches B and C after A.
@@ -80,64 +89,168 @@ def provider_name(p: str) -> str:
 
 
 @dataclass
-class Buckets:
-    """Token buckets on the simulated clock (the gateway's refill rule, replayed time)."""
-
-    state: dict[str, tuple[float, float]] = field(default_factory=dict)
-
-    def take(self, key: str, rate: float, burst: float, now_s: float) -> bool:
-        tokens, last = self.state.get(key, (burst, now_s))
-        tokens = min(burst, tokens + max(0.0, now_s - last) * rate)
-        ok = tokens >= 1.0
-        self.state[key] = (tokens - 1.0 if ok else tokens, now_s)
-        return ok
-
-
-@dataclass
 class Arm:
-    """One provider's decision path in one arm (with or without sharing)."""
+    """One provider's gateway in one arm (with or without sharing), and what it did."""
 
     provider: str
     sharing: bool
-    policy: Policy
-    buckets: Buckets = field(default_factory=Buckets)
-    watch: set[str] = field(default_factory=set)
-    matcher: IntelMatcher | None = None
-    stats: dict[str, Any] = field(default_factory=dict)
+    home: Path
+    port: int
+    proc: subprocess.Popen[bytes] | None = None
     #: account → [requests seen, first stop position or 0, full answers]
     accounts: dict[str, list[int]] = field(default_factory=dict)
     benign_denied: int = 0
     benign_requests: int = 0
-    #: account → why it joined the watchlist (the match's reason).
-    reasons: dict[str, str] = field(default_factory=dict)
+    errors: int = 0
+    error_kinds: collections.Counter[str] = field(default_factory=collections.Counter)
+    #: Mean time the gateway added before forwarding (ms, from its ``/metrics``).
+    decision_ms: float | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def accounts_file(self) -> Path:
+        """The batch results this arm's gateway follows."""
+        return self.home / "accounts.parquet"
+
+    @property
+    def intel_file(self) -> Path:
+        return self.home / "pulled.jsonl"
+
+    def start(self, upstream: str, keys: Path, ring: Path) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        args = [
+            sys.executable, "-m", "distillguard", "serve", "--upstream", upstream,
+            "--keys", str(keys), "--port", str(self.port),
+            "--audit", str(self.home / "audit.jsonl"), "--trust-client-headers",
+            "--decision-header", "--scorer", "inline", "--accounts", str(self.accounts_file),
+            "--reload-every", "0.1", "--keep-alive", "120",
+        ]  # fmt: skip
+        if self.sharing:
+            args += ["--intel", str(self.intel_file), "--intel-keys", str(ring),
+                     "--intel-provider", provider_name(self.provider)]  # fmt: skip
+        with (self.home / "gateway.log").open("wb") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # graceful: the audit log is flushed
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def record(self, acct: str, attack: bool, result: str) -> None:
+        if result == "error":
+            self.errors += 1
+            return
+        if attack:
+            st = self.accounts.setdefault(acct, [0, 0, 0])
+            st[0] += 1
+            if result != "full" and st[1] == 0:
+                st[1] = st[0]
+            if result == "full":
+                st[2] += 1
+        else:
+            self.benign_requests += 1
+            if result == "denied":
+                self.benign_denied += 1
 
 
-def _degraded(rule: Rule | None) -> bool:
-    return rule is not None and bool(
-        rule.strip_reasoning or rule.strip_logprobs or rule.max_n or rule.max_tokens
-    )
+def _mean_ms(metrics: str, name: str) -> float | None:
+    """Mean of a Prometheus histogram in milliseconds (``_sum`` / ``_count``)."""
+    got: dict[str, float] = {}
+    for line in metrics.splitlines():
+        for part in ("sum", "count"):
+            if line.startswith(f"{name}_{part} "):
+                got[part] = float(line.split()[1])
+    if not got.get("count"):
+        return None
+    return round(1000 * got["sum"] / got["count"], 3)
 
 
-def decide_request(arm: Arm, view: dict[str, str], row: dict[str, Any], now: dt.datetime) -> str:
-    """``"full"``, ``"degraded"`` or ``"denied"`` for one request."""
-    acct = row["account_id"]
-    subject = Subject(
-        account_id=acct, tier=row.get("account_tier"), created_at=row.get("account_created_at"),
-        view=view, unknown_key=False, state_ok=True,
-    )  # fmt: skip
-    watch = {"intel": frozenset(arm.watch)} if acct in arm.watch else {"intel": frozenset()}
-    rule = decide(arm.policy, subject, watch, now)
-    if rule is None:
-        return "full"
-    if rule.action in ("block", "require_verification"):
-        return "denied"
-    if rule.action == "throttle" and rule.throttle is not None:
-        th = rule.throttle
-        camp = view.get("campaign_id")
-        key = f"c:{camp}" if th.per == "campaign" and camp else f"a:{acct}"
-        if not arm.buckets.take(key, th.rate, th.burst, now.timestamp()):
-            return "denied"
-    return "degraded" if _degraded(rule) else "full"
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+async def _wait_ready(client: httpx.AsyncClient, arms: list[Arm], timeout: float = 60.0) -> None:
+    """Until every gateway answers and has loaded the current versions of its files."""
+    deadline = time.monotonic() + timeout
+    for arm in arms:
+        while True:
+            if arm.proc is not None and arm.proc.poll() is not None:
+                log = (arm.home / "gateway.log").read_text(errors="replace")[-2000:]
+                raise IntelError(f"gateway {arm.provider} exited: {log}")
+            try:
+                h = (await client.get(f"{arm.url}/healthz")).json()
+                want = [("accounts", arm.accounts_file)]
+                if arm.sharing:
+                    want.append(("intel", arm.intel_file))
+                if all(h.get(k, {}).get("mtime_ns") == _mtime(f) for k, f in want):
+                    break
+            except (httpx.HTTPError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                raise IntelError(f"gateway {arm.provider} did not load its files in {timeout} s")
+            await asyncio.sleep(0.05)
+
+
+async def _send(
+    client: httpx.AsyncClient, arm: Arm, rows: list[dict[str, Any]], attackers: set[str],
+    concurrency: int,
+) -> None:  # fmt: skip
+    """Send one day's requests to one gateway, in time order with a window in flight."""
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(row: dict[str, Any]) -> str:
+        path, body, headers = gateway_request(row)
+        async with sem:
+            r = None
+            for attempt in range(2):
+                try:
+                    r = await client.post(arm.url + path, json=body, headers=headers)
+                    break
+                except httpx.RemoteProtocolError as exc:
+                    # A keep-alive connection the server closed as we reused it: the
+                    # request never reached the gateway, so sending it again is safe.
+                    arm.error_kinds[type(exc).__name__ + (" (retried)" if not attempt else "")] += 1
+                except httpx.HTTPError as exc:
+                    arm.error_kinds[f"{type(exc).__name__}: {exc}"[:200]] += 1
+                    return "error"
+            if r is None:
+                return "error"
+            return outcome(
+                r.status_code, r.headers.get("x-distillguard-action"),
+                r.headers.get("x-distillguard-modified"), "",
+            )  # fmt: skip
+
+    results = await asyncio.gather(*(one(r) for r in rows))
+    for row, res in zip(rows, results, strict=True):
+        acct = row["account_id"]
+        arm.record(acct, acct in attackers, res)
+
+
+def _shared_accounts(home: Path, accounts: pa.Table, intel: IntelSet, ring: KeyRing,
+                     calibration: Any) -> pa.Table:  # fmt: skip
+    """The scan's accounts raised by matches of the whole store against pulled intel."""
+    from distillguard.ingest.store import Store
+
+    if not intel.indicators:
+        return accounts
+    with Store(home / "store.duckdb") as store:
+        found = match_store(store, intel, ring)
+    return raise_accounts(accounts, found, calibration)
+
+
+def _write_table(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_open(path, "wb") as fh:
+        pq.write_table(table, fh)
 
 
 def _split(events: pa.Table, labels: pa.Table, seed: int) -> dict[str, pa.Table]:
@@ -172,21 +285,6 @@ def _split(events: pa.Table, labels: pa.Table, seed: int) -> dict[str, pa.Table]
     return out
 
 
-def _views(accounts: pa.Table) -> dict[str, dict[str, str]]:
-    """Account views as ``distillguard sync`` writes them."""
-    cols = ["account_id", "risk", "verdict"] + (
-        ["campaign_id"] if "campaign_id" in accounts.column_names else []
-    )
-    return {
-        str(r["account_id"]): {
-            "batch_risk": repr(float(r["risk"] or 0.0)),
-            "batch_verdict": str(r["verdict"]),
-            "campaign_id": str(r.get("campaign_id") or ""),
-        }
-        for r in accounts.select(cols).to_pylist()
-    }
-
-
 def _hub_yaml(keys: dict[str, str]) -> str:
     lines = [
         "title: distillguard forum demo hub",
@@ -207,11 +305,12 @@ def run_forum_demo(
     *,
     seed: int = 11,
     events: int | None = None,
+    concurrency: int = 8,
     on_step: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the demo under ``workdir``; return the report (see the module docstring)."""
     from distillguard.scan import ScanOptions, scan
-    from distillguard.signals import EventBatch, create
+    from distillguard.scoring.risk import Calibration
     from distillguard.sim.corpus import load_corpus
     from distillguard.sim.pools import Pools
     from distillguard.sim.scenario import load_scenario
@@ -238,44 +337,83 @@ def run_forum_demo(
     start = scenario.start
     n_days = int(np.ceil(scenario.days))
 
-    ring = new_key_file(workdir / "forum-keys.yaml", "forum-demo")
+    ring_path = workdir / "forum-keys.yaml"
+    ring = new_key_file(ring_path, "forum-demo")
+    calibration = Calibration.load()
     api_keys = {p: secrets.token_urlsafe(24) for p in PROVIDERS}
     hub_cfg = load_hub_config_text(_hub_yaml(api_keys), "<forum demo hub>")
-    base_policy = with_intel_watchlist(load_policy(), [])
-    arms = {
-        (p, sharing): Arm(p, sharing, base_policy) for p in PROVIDERS for sharing in (False, True)
-    }
-    views: dict[str, dict[str, dict[str, str]]] = {p: {} for p in PROVIDERS}
     intel: dict[str, IntelSet] = {p: IntelSet() for p in PROVIDERS}
     hub_log: list[dict[str, Any]] = []
-    skeleton = create("template_skeleton")
-    timings: dict[str, float] = {"scan_s": 0.0, "decide_s": 0.0, "share_s": 0.0}
+    timings: dict[str, float] = {"gateways_s": 0.0, "scan_s": 0.0, "share_s": 0.0}
+    arms = {
+        (p, sharing): Arm(p, sharing, workdir / p / ("with-sharing" if sharing else "without"),
+                          free_port())
+        for p in PROVIDERS for sharing in (False, True)
+    }  # fmt: skip
+    for p in PROVIDERS:
+        (workdir / p).mkdir()
+        write_keys_table(per_provider[p], workdir / p / "keys.csv")
 
-    with serve_in_thread(create_hub_app(hub_cfg, ObjectStore(workdir / "hub.sqlite"))) as url:
-        clients = {p: HubClient(f"{url}/forum/", api_keys[p]) for p in PROVIDERS}
+    async def decision_times() -> None:
+        async with httpx.AsyncClient(timeout=30) as client:
+            for arm in arms.values():
+                text = (await client.get(f"{arm.url}/metrics")).text
+                arm.decision_ms = _mean_ms(text, "distillguard_gateway_decision_seconds")
+
+    async def traffic(today: dict[str, list[dict[str, Any]]]) -> None:
+        # Readiness on connections of its own: a connection left idle while other
+        # gateways load their files could be closed by the server (keep-alive
+        # timeout) just as a request reuses it.
+        async with httpx.AsyncClient(timeout=30) as probe:
+            await _wait_ready(probe, list(arms.values()))
+        limits = httpx.Limits(max_connections=6 * concurrency + 6)
+        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+            await asyncio.gather(*(
+                _send(client, arm, today[p], attackers, concurrency)
+                for (p, _), arm in arms.items() if today.get(p)
+            ))  # fmt: skip
+
+    with contextlib.ExitStack() as stack:
+        hub_url = stack.enter_context(
+            serve_in_thread(create_hub_app(hub_cfg, ObjectStore(workdir / "hub.sqlite")))
+        )
+        up_port = free_port()
+        with (workdir / "mock-upstream.log").open("wb") as up_log:
+            up = subprocess.Popen(
+                [sys.executable, "-m", "distillguard", "mock-upstream", "--port", str(up_port)],
+                stdout=up_log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        stack.callback(up.wait, 30)
+        stack.callback(up.terminate)
+        step("starting six gateways (three providers, with and without sharing)")
+        for (p, _), arm in arms.items():
+            arm.start(f"http://127.0.0.1:{up_port}", workdir / p / "keys.csv", ring_path)
+            stack.callback(arm.stop)
+        clients = {p: HubClient(f"{hub_url}/forum/", api_keys[p]) for p in PROVIDERS}
         for day in range(n_days):
             lo = start + dt.timedelta(days=day)
             hi = lo + dt.timedelta(days=1)
+            today: dict[str, pa.Table] = {}
             for p in PROVIDERS:
                 t = per_provider[p]
                 mask = pc.and_(
                     pc.greater_equal(t["ts"], pa.scalar(lo)), pc.less(t["ts"], pa.scalar(hi))
                 )
-                today = t.filter(mask)
-                if today.num_rows == 0:
+                today[p] = t.filter(mask)
+            t0 = time.perf_counter()
+            asyncio.run(traffic({p: list(json_rows(t)) for p, t in today.items() if t.num_rows}))
+            timings["gateways_s"] += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            for p in PROVIDERS:
+                if today[p].num_rows == 0:
                     continue
-                t0 = time.perf_counter()
-                _decide_day(arms[(p, False)], arms[(p, True)], today, views[p], intel[p], ring,
-                            attackers, skeleton, EventBatch)  # fmt: skip
-                timings["decide_s"] += time.perf_counter() - t0
                 day_file = workdir / p / "logs" / f"day{day}.parquet"
                 day_file.parent.mkdir(parents=True, exist_ok=True)
-                pq.write_table(today, day_file)
-                t0 = time.perf_counter()
+                pq.write_table(today[p], day_file)
                 res = _scan_day(scan, ScanOptions, day_file, workdir / p)
-                timings["scan_s"] += time.perf_counter() - t0
-                views[p] = _views(res.accounts)
-            step(f"day {day + 1}/{n_days}: decided and scanned")
+                _write_table(res.accounts, arms[(p, False)].accounts_file)
+            timings["scan_s"] += time.perf_counter() - t0
+            step(f"day {day + 1}/{n_days}: traffic through the gateways, batch scans done")
             # Sharing at the end of the day: export, push, pull, batch match.
             t0 = time.perf_counter()
             for p in PROVIDERS:
@@ -301,30 +439,30 @@ def run_forum_demo(
                      "failures": len(pushed.failures)}
                 )  # fmt: skip
             for p in PROVIDERS:
-                pulled = workdir / p / "pulled.jsonl"
+                arm = arms[(p, True)]
                 t1 = time.perf_counter()
-                rep = clients[p].pull("tlp-amber", pulled)
+                rep = clients[p].pull("tlp-amber", arm.intel_file)
                 if rep.objects:
                     hub_log.append({"day": day + 1, "provider": provider_name(p),
                                     "pulled": rep.objects,
                                     "pull_s": round(time.perf_counter() - t1, 3)})  # fmt: skip
-                if pulled.exists() and pulled.stat().st_size:
-                    intel[p] = load_intel(pulled, own=provider_name(p))
-                    arm = arms[(p, True)]
-                    arm.matcher = _carry(arm.matcher, intel[p], ring)
-                    if intel[p].indicators:
-                        from distillguard.ingest.store import Store
-
-                        with Store(workdir / p / "store.duckdb") as store:
-                            for m in match_store(store, intel[p], ring):
-                                arm.watch.add(m.account_id)
-                                arm.reasons.setdefault(m.account_id, "batch: " + m.reason())
+                if arm.intel_file.exists() and arm.intel_file.stat().st_size:
+                    intel[p] = load_intel(arm.intel_file, own=provider_name(p))
+                plain = arms[(p, False)].accounts_file
+                if plain.exists():
+                    accounts = pq.read_table(plain)
+                    shared = _shared_accounts(workdir / p, accounts, intel[p], ring, calibration)
+                    _write_table(shared, arm.accounts_file)
             timings["share_s"] += time.perf_counter() - t0
+        asyncio.run(decision_times())
+        for arm in arms.values():
+            arm.stop()
     report = _report(arms, attackers)
     report["hub"] = hub_log
     report["timings_s"] = {k: round(v, 2) for k, v in timings.items()}
     report["timings_s"]["total_s"] = round(time.perf_counter() - t_start, 2)
     report["events"] = {p: per_provider[p].num_rows for p in PROVIDERS}
+    report["requests_sent"] = 2 * sum(per_provider[p].num_rows for p in PROVIDERS)
     report["seed"] = seed
     return report
 
@@ -346,62 +484,29 @@ def _scan_day(scan: Any, options: Any, day_file: Path, home: Path) -> Any:
         return scan([], options(store=opts.store, out=opts.out, reports=False, campaigns=False))
 
 
-def _carry(old: IntelMatcher | None, intel: IntelSet, ring: KeyRing) -> IntelMatcher:
-    """A matcher over the newest intel that keeps the accounts already matched."""
-    new = IntelMatcher(intel, ring)
-    if old is not None:
-        new._matched.update(old._matched)
-    return new
+def _intel_matches(arm: Arm) -> dict[str, str]:
+    """Accounts the arm's gateway stopped on shared intel, with the reason.
 
-
-def _decide_day(
-    plain: Arm,
-    shared: Arm,
-    today: pa.Table,
-    views: dict[str, dict[str, str]],
-    intel: IntelSet,
-    ring: KeyRing,
-    attackers: set[str],
-    skeleton: Any,
-    batch_cls: Any,
-) -> None:
-    rows = today.select(
-        ["account_id", "ts", "ip", "user_agent", "account_tier", "account_created_at"]
-    ).to_pylist()
-    matcher = shared.matcher
-    templates: dict[str, list[Any]] = {}
-    hits: list[list[int]] = [[] for _ in rows]
-    if matcher is not None and intel.indicators:
-        batch = batch_cls(today)
-        sk = skeleton.compute(batch)
-        templates = {k: v.to_pylist() for k, v in sk.items()}
-        hits = matcher.fingerprint_hits(batch.user_text)
-    for i, row in enumerate(rows):
-        acct = row["account_id"]
-        now = row["ts"]
-        view = views.get(acct, {})
-        if matcher is not None and acct not in shared.watch:
-            tmpl = {k: v[i] for k, v in templates.items()}
-            m = matcher.observe(
-                acct, ip=row.get("ip"), user_agent=row.get("user_agent"), template=tmpl,
-                fingerprint_hits=hits[i],
-            )  # fmt: skip
-            if m is not None:
-                shared.watch.add(acct)
-                shared.reasons[acct] = "request: " + m.reason()
-        for arm in (plain, shared):
-            outcome = decide_request(arm, view, row, now)
-            if acct in attackers:
-                st = arm.accounts.setdefault(acct, [0, 0, 0])
-                st[0] += 1
-                if outcome != "full" and st[1] == 0:
-                    st[1] = st[0]
-                if outcome == "full":
-                    st[2] += 1
-            else:
-                arm.benign_requests += 1
-                if outcome == "denied":
-                    arm.benign_denied += 1
+    Request-time matches come from the gateway's audit log (records with ``intel``);
+    whole-store matches from the ``accounts.parquet`` it followed.
+    """
+    found: dict[str, str] = {}
+    audit = arm.home / "audit.jsonl"
+    if audit.exists():
+        with audit.open(encoding="utf-8") as fh:
+            for line in fh:
+                if '"intel"' in line:
+                    rec = json.loads(line)
+                    if rec.get("intel"):
+                        found.setdefault(str(rec["account"]), "request: " + str(rec["intel"]))
+    if arm.sharing and arm.accounts_file.exists():
+        t = pq.read_table(arm.accounts_file, columns=["account_id", "reasons"])
+        for acct, reasons in zip(t["account_id"].to_pylist(), t["reasons"].to_pylist(),
+                                 strict=True):  # fmt: skip
+            for r in reasons or ():
+                if r.startswith("matches indicators shared by"):
+                    found.setdefault(str(acct), "batch: " + r)
+    return found
 
 
 def _report(arms: dict[tuple[str, bool], Arm], attackers: set[str]) -> dict[str, Any]:
@@ -409,6 +514,7 @@ def _report(arms: dict[tuple[str, bool], Arm], attackers: set[str]) -> dict[str,
     for (p, sharing), arm in sorted(arms.items()):
         accts = arm.accounts
         stop = [st[1] if st[1] else st[0] for st in accts.values()]
+        matched = _intel_matches(arm)
         out["with_sharing" if sharing else "without_sharing"][p] = {
             "answered": int(sum(st[2] for st in accts.values())),
             "requests_per_account_to_stop": round(float(np.mean(stop)), 2) if stop else None,
@@ -417,12 +523,15 @@ def _report(arms: dict[tuple[str, bool], Arm], attackers: set[str]) -> dict[str,
             "campaign_requests": int(sum(st[0] for st in accts.values())),
             "accounts_never_stopped": sum(1 for st in accts.values() if not st[1]),
             "benign_requests": arm.benign_requests,
-            "watchlisted_benign_accounts": len(arm.watch - attackers),
-            "watchlisted_campaign_accounts": len(arm.watch & attackers),
+            "intel_matched_benign_accounts": len(set(matched) - attackers),
+            "intel_matched_campaign_accounts": len(set(matched) & attackers),
+            "transport_errors": arm.errors,
+            "transport_error_kinds": dict(arm.error_kinds),
+            "gateway_decision_ms_mean": arm.decision_ms,
         }
         if sharing:
             out.setdefault("benign_matches", {})[p] = {
-                a: arm.reasons.get(a, "") for a in sorted(arm.watch - attackers)
+                a: r for a, r in sorted(matched.items()) if a not in attackers
             }
     ratios = [
         out["without_sharing"][p]["answered"] / max(out["with_sharing"][p]["answered"], 1)

@@ -416,6 +416,30 @@ class IntelMatcher:
         """The account's match so far (None: not matched)."""
         return self._matched.get(account_id)
 
+    def content_can_decide(self, account_id: str) -> bool:
+        """Whether content evidence could still lift the account to a match.
+
+        Content alone is capped below the threshold (:func:`combined_weight`), so it
+        matters only once infrastructure evidence (an address, network, client or
+        card) of the same campaign reaches ``min_weight - CONTENT_CAP``.  The gateway
+        skips the costlier content checks (template hashes, fingerprints) until then.
+        """
+        need = self.min_weight - CONTENT_CAP - 1e-9
+        for provider, campaign in self._ev.by.get(account_id, {}):
+            weights = self._ev.weights.get((account_id, provider, campaign), {})
+            if sum(w for k, w in weights.items() if k not in CONTENT_KINDS) >= need:
+                return True
+        return False
+
+    def matched_accounts(self) -> dict[str, AccountMatch]:
+        """Every account matched so far."""
+        return dict(self._matched)
+
+    def adopt(self, old: IntelMatcher) -> None:
+        """Keep ``old``'s matches (a matcher built on newer intel replaces it)."""
+        for account, m in old._matched.items():
+            self._matched.setdefault(account, m)
+
     def observe(
         self,
         account_id: str,

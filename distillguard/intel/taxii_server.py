@@ -148,6 +148,9 @@ class ObjectStore:
                    UNIQUE (collection, id, version))"""
         )
         self._db.execute("CREATE INDEX IF NOT EXISTS objects_id ON objects (collection, id)")
+        cols = {r[1] for r in self._db.execute("PRAGMA table_info(objects)")}
+        if "member" not in cols:  # stores written before deletes existed: owner unknown
+            self._db.execute("ALTER TABLE objects ADD COLUMN member TEXT")
         self._db.execute(
             """CREATE TABLE IF NOT EXISTS statuses (
                    id TEXT PRIMARY KEY, member TEXT NOT NULL, body TEXT NOT NULL)"""
@@ -170,9 +173,12 @@ class ObjectStore:
         return t
 
     def add(
-        self, collection: str, objs: Sequence[tuple[str, str, str, str]]
+        self, collection: str, objs: Sequence[tuple[str, str, str, str]], member: str | None = None
     ) -> list[tuple[str, str, bool]]:
-        """Insert ``(id, version, type, body)`` rows; ``(id, version, new)`` for each."""
+        """Insert ``(id, version, type, body)`` rows; ``(id, version, new)`` for each.
+
+        ``member``: who added them (only they may delete them).
+        """
         out: list[tuple[str, str, bool]] = []
         with self._lock:
             self._db.execute("BEGIN")
@@ -180,9 +186,9 @@ class ObjectStore:
                 for oid, version, typ, body in objs:
                     cur = self._db.execute(
                         """INSERT OR IGNORE INTO objects
-                           (collection, id, version, type, date_added, body)
-                           VALUES (?, ?, ?, ?, ?, ?)""",
-                        (collection, oid, version, typ, self._next_added(), body),
+                           (collection, id, version, type, date_added, body, member)
+                           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                        (collection, oid, version, typ, self._next_added(), body, member),
                     )
                     out.append((oid, version, cur.rowcount == 1))
                 self._db.execute("COMMIT")
@@ -247,6 +253,26 @@ class ObjectStore:
             first_added=rows[0][1] if rows else None,
             last_added=rows[-1][1] if rows else None,
         )
+
+    def versions(self, collection: str, oid: str) -> list[tuple[str, str | None]]:
+        """``(version, member who added it)`` of every stored version, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT version, member FROM objects WHERE collection = ? AND id = ? "
+                "ORDER BY version",
+                (collection, oid),
+            ).fetchall()
+        return [(str(r[0]), r[1]) for r in rows]
+
+    def delete(self, collection: str, oid: str, versions: Sequence[str]) -> int:
+        """Delete these versions of one object; how many rows went."""
+        with self._lock:
+            cur = self._db.execute(
+                f"DELETE FROM objects WHERE collection = ? AND id = ? "
+                f"AND version IN ({','.join('?' * len(versions))})",
+                (collection, oid, *versions),
+            )
+        return int(cur.rowcount)
 
     def manifest(self, collection: str, limit: int) -> list[dict[str, Any]]:
         with self._lock:
@@ -549,7 +575,7 @@ class Hub:
                 continue
             rows.append((oid, version, typ, json.dumps(obj, ensure_ascii=False, sort_keys=True)))
         successes = []
-        for oid, version, new in self.store.add(c.collection_id, rows):
+        for oid, version, new in self.store.add(c.collection_id, rows, member.name):
             item = {"id": oid, "version": version}
             if not new:
                 item["message"] = "duplicate: already stored"
@@ -569,6 +595,53 @@ class Hub:
         }
         self.store.save_status(sid, member.name, status)
         return taxii_response(status, 202)
+
+    def _selected_versions(self, request: Request, c: CollectionConfig) -> list[str]:
+        """Stored versions of the path's object that ``match[version]`` selects (404: none)."""
+        oid = request.path_params["oid"]
+        stored = [v for v, _ in self.store.versions(c.collection_id, oid)]
+        if not stored:
+            raise TaxiiError(404, "no such object", oid)
+        wanted = [v.strip() for v in request.query_params.get("match[version]", "all").split(",")]
+        if "all" in wanted:
+            return stored
+        chosen = {stored[-1] for w in wanted if w == "last"} | {
+            stored[0] for w in wanted if w == "first"
+        }
+        chosen |= {w for w in wanted if w in stored}
+        if not chosen:
+            raise TaxiiError(404, "no such version", f"{oid} has {', '.join(stored)}")
+        return [v for v in stored if v in chosen]
+
+    async def object_versions(self, request: Request) -> Response:
+        """``GET …/objects/{id}/versions/`` (TAXII 2.1, 5.8)."""
+        c = self._readable(request)
+        versions = self._selected_versions(request, c)
+        return taxii_response({"more": False, "versions": versions})
+
+    async def delete_object(self, request: Request) -> Response:
+        """``DELETE …/objects/{id}/`` (TAXII 2.1, 5.7): a member retracts what it shared.
+
+        Needs write access to the collection, and only the member that added a version
+        may delete it: one member cannot erase another's intelligence.
+        """
+        self._accept(request)
+        member = self._member(request)
+        c = self._collection(request, member)
+        if c.alias not in member.write:
+            raise TaxiiError(403, "forbidden", f"{member.name} may not write to {c.alias}")
+        if c.alias not in member.read:
+            raise TaxiiError(403, "forbidden", f"{member.name} may not read {c.alias}")
+        oid = request.path_params["oid"]
+        versions = self._selected_versions(request, c)
+        owners = dict(self.store.versions(c.collection_id, oid))
+        others = [v for v in versions if owners.get(v) != member.name]
+        if others:
+            raise TaxiiError(
+                403, "forbidden", f"{oid} version {others[0]} was not shared by {member.name}"
+            )
+        self.store.delete(c.collection_id, oid, versions)
+        return taxii_response({}, 200)
 
     async def status(self, request: Request) -> Response:
         self._accept(request)
@@ -616,6 +689,8 @@ def create_hub_app(config: HubConfig, store: ObjectStore | None = None) -> Starl
             Route(c + "/objects/", wrap(hub.get_objects), methods=["GET"]),
             Route(c + "/objects/", wrap(hub.add_objects), methods=["POST"]),
             Route(c + "/objects/{oid}/", wrap(hub.get_object), methods=["GET"]),
+            Route(c + "/objects/{oid}/", wrap(hub.delete_object), methods=["DELETE"]),
+            Route(c + "/objects/{oid}/versions/", wrap(hub.object_versions), methods=["GET"]),
             Route(c + "/manifest/", wrap(hub.manifest), methods=["GET"]),
             Route(r + "/status/{sid}/", wrap(hub.status), methods=["GET"]),
         ],

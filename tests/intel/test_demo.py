@@ -1,4 +1,7 @@
-"""Three providers, one campaign: the forum demo end to end (simulated traffic, real hub)."""
+"""Three providers, one campaign: the forum demo end to end.
+
+Simulated traffic, a real hub, and six real `serve` gateway processes on loopback.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +32,16 @@ def test_forum_demo_numbers_and_privacy(corpus: Corpus, tmp_path: Path) -> None:
         for arm in (with_, without):
             assert set(arm[p]) >= {"answered", "requests_per_account_to_stop", "benign_denied"}
         assert with_[p]["benign_denied"] <= without[p]["benign_denied"]
+        for arm in (with_, without):
+            assert arm[p]["transport_errors"] == 0, arm[p]["transport_error_kinds"]
+        # No ordinary account is stopped on shared intel.
+        assert with_[p]["intel_matched_benign_accounts"] == 0
+        assert rep["benign_matches"][p] == {}
     for p in ("B", "C"):
         assert with_[p]["requests_per_account_to_stop"] <= 20
+        # B's and C's gateways stopped the campaign's new accounts on the peers' intel.
+        assert with_[p]["intel_matched_campaign_accounts"] == with_[p]["campaign_accounts"]
+        assert without[p]["intel_matched_campaign_accounts"] == 0
         assert without[p]["answered"] >= 10 * max(with_[p]["answered"], 1)
     assert rep["reduction_factor"] >= 10
     # A detected and shared; B and C pulled.

@@ -228,3 +228,33 @@ def test_hub_config_errors_name_file_line_field(tmp_path: Path) -> None:
         load_hub_config(p)
     assert (err.value.line, err.value.field) == (6, "members[0].read[0]")
     assert "no collection 'b'" in str(err.value)
+
+
+def test_object_versions_and_delete_with_taxii2_client(hub: str, ring: KeyRing) -> None:
+    ident, ind = indicators(1, ring)
+    newer = {**ind, "modified": "2030-01-01T00:00:00.000Z", "revoked": True}
+    HubClient(hub, KEYS["A"]).push([ident, ind, newer], "tlp-amber")
+    # taxii2-client's own Collection objects (HubClient.collection returns them).
+    a = HubClient(hub, KEYS["A"]).collection("tlp-amber")
+    b = HubClient(hub, KEYS["B"]).collection("tlp-amber")
+    cid = a.id
+    assert a.object_versions(ind["id"])["versions"] == [ind["modified"], newer["modified"]]
+    assert b.object_versions(ind["id"], version="first")["versions"] == [ind["modified"]]
+    # B may write to the collection but may not retract what A shared.
+    with pytest.raises(requests.HTTPError, match="403"):
+        b.delete_object(ind["id"])
+    # A retracts the first version, then the object.
+    a.delete_object(ind["id"], version=ind["modified"])
+    assert a.object_versions(ind["id"])["versions"] == [newer["modified"]]
+    a.delete_object(ind["id"])
+    gone = f"collections/{cid}/objects/{ind['id']}/"
+    assert raw(hub, "GET", gone + "versions/", KEYS["A"]).status_code == 404
+    assert raw(hub, "DELETE", gone, KEYS["A"]).status_code == 404
+    # C may write to the collection, but not delete A's identity.
+    r = raw(hub, "DELETE", f"collections/{cid}/objects/{ident['id']}/", KEYS["C"])
+    assert r.status_code == 403
+    assert "not shared by provider-C" in r.json()["description"]
+    # A collection a member may not write is refused before anything is looked up.
+    feed = HubClient(hub, KEYS["A"]).collection("feed-a").id
+    r = raw(hub, "DELETE", f"collections/{feed}/objects/{ident['id']}/", KEYS["B"])
+    assert r.status_code == 403
