@@ -31,18 +31,32 @@ from distillguard.evaluate.campaigns import evaluate_campaigns
 from distillguard.evaluate.metrics import evaluate_accounts
 
 
-def run(scenario: str, seed: int, tmp: Path, events: int | None) -> dict[str, Any]:
-    sim, out = tmp / f"sim-{seed}", tmp / f"scan-{seed}"
-    cmd = [sys.executable, "-m", "distillguard", "simulate", "--scenario", scenario,
-           "--seed", str(seed), "--out", str(sim), "-q"]  # fmt: skip
-    if events:
-        cmd += ["--events", str(events)]
-    subprocess.run(cmd, check=True)
-    subprocess.run(
-        [sys.executable, "-m", "distillguard", "scan", str(sim / "events.parquet"),
-         "--store", str(tmp / f"s-{seed}.duckdb"), "--out", str(out), "-q"],
-        check=True,
-    )  # fmt: skip
+def run(
+    scenario: str,
+    seed: int,
+    tmp: Path,
+    events: int | None,
+    calibration: Path | None = None,
+    sim_dir: Path | None = None,
+    out_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Simulate (or reuse ``sim_dir``'s copy of) one run, scan it, evaluate it."""
+    size = f"-{events}" if events else ""
+    sim = (sim_dir or tmp) / f"{scenario}-{seed}{size}"
+    out = (out_dir or tmp) / f"scan-{scenario}-{seed}{size}"
+    if not ((sim / "events.parquet").exists() and (sim / "labels.parquet").exists()):
+        cmd = [sys.executable, "-m", "distillguard", "simulate", "--scenario", scenario,
+               "--seed", str(seed), "--out", str(sim), "-q"]  # fmt: skip
+        if events:
+            cmd += ["--events", str(events)]
+        subprocess.run(cmd, check=True)
+    store = tmp / f"s-{scenario}-{seed}.duckdb"
+    store.unlink(missing_ok=True)
+    scan = [sys.executable, "-m", "distillguard", "scan", str(sim / "events.parquet"),
+            "--store", str(store), "--out", str(out), "-q"]  # fmt: skip
+    if calibration is not None:
+        scan += ["--calibration", str(calibration)]
+    subprocess.run(scan, check=True)
     accounts = pq.read_table(out / "accounts.parquet")
     labels = pq.read_table(sim / "labels.parquet")
     report = evaluate_accounts(accounts, labels)
@@ -57,11 +71,31 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1006, 1007, 1008])
     ap.add_argument("--events", type=int, default=None)
     ap.add_argument("--json", type=Path, default=Path("bench-detection.json"))
+    ap.add_argument(
+        "--calibration",
+        type=Path,
+        default=None,
+        help="calibration file passed to the scan (default: the shipped one)",
+    )
+    ap.add_argument(
+        "--sim-dir", type=Path, default=None, help="keep/reuse simulated logs in this directory"
+    )
+    ap.add_argument(
+        "--out-dir", type=Path, default=None, help="keep each scan's output in this directory"
+    )
     args = ap.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
-            results[seed] = run(args.scenario, seed, Path(tmp), args.events)
+            results[seed] = run(
+                args.scenario,
+                seed,
+                Path(tmp),
+                args.events,
+                args.calibration,
+                args.sim_dir,
+                args.out_dir,
+            )
     header = (
         "seed",
         "AUC",

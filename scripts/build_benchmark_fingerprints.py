@@ -5,7 +5,10 @@ The ``benchmark_match`` signal recognises requests that are, word for word, publ
 benchmark items.  Scanning must not need the corpus, so this script distils every
 corpus row of kind ``benchmark`` or ``writing`` (HumanEval, the OpenAI evals sets,
 lm-eval CoT exemplars, WritingBench, LongBench-Write) into 64-bit hashes of their
-normalised texts, a source per hash, and the hashes of their normalised prefixes.
+normalised texts, a source per hash, and the hashes of their normalised prefixes;
+hashes of each item with its benchmark system prompt; and, per item deduplicated by
+its hard normalisation, a letter key, a word count and a MinHash signature (for
+reformatted requests; see :mod:`distillguard.signals.benchmark_match`).
 The result is deterministic: the same corpus gives the same bytes.
 
 Usage::
@@ -61,12 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     table = load_corpus().table
     mask = pc.is_in(table.column("kind"), pa.array(BENCHMARK_KINDS))
     rows = table.filter(mask)
-    arrays = build_fingerprints(rows.column("text").to_pylist(), rows.column("source").to_pylist())
+    arrays = build_fingerprints(
+        rows.column("text").to_pylist(),
+        rows.column("source").to_pylist(),
+        rows.column("system").to_pylist(),
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(npz_bytes(arrays))
     print(
         f"wrote {args.out}: {len(arrays['hashes'])} items from {len(arrays['sources'])} "
-        f"sources, {len(arrays['prefixes'])} prefixes, {args.out.stat().st_size:,} bytes"
+        f"sources, {len(arrays['prefixes'])} prefixes, {len(arrays['pair_hashes'])} "
+        f"system+item pairs, {len(arrays['item_hash'])} reformat items, "
+        f"{args.out.stat().st_size:,} bytes"
     )
     return 0
 

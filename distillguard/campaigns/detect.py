@@ -509,8 +509,12 @@ def _add_system_cot(
 
     One application putting "show your reasoning" in its system prompt is ordinary,
     so accounts are not scored on it; hundreds of linked accounts each carrying such
-    a prompt are a harvest spread thin.  The baseline is the share among events of
-    accounts outside every group.
+    a prompt are a harvest spread thin.  The term is the share of the group's
+    *accounts* that send such a prompt: an operator puts one on every account (and may
+    rotate its wording), while in a crowd of independent applications linked by
+    common content a few busy apps (white-label copies of one product, say) must not
+    speak for the rest by volume.
+    The baseline is the share of accounts outside every group sending any such prompt.
     """
     if weight == 0 or scored.num_rows == 0:
         return scored
@@ -526,8 +530,8 @@ def _add_system_cot(
                            AND NOT coalesce(benchmark_match, false) AS hit
                 FROM events {where}
             )
-            SELECT coalesce(g.group_id, '') AS group_id, count(*) AS n,
-                   count(*) FILTER (WHERE hit) AS k
+            SELECT coalesce(g.group_id, '') AS group_id, count(DISTINCT e.account_id) AS n,
+                   count(DISTINCT e.account_id) FILTER (WHERE hit) AS k
             FROM e LEFT JOIN sysgroups g USING (account_id) GROUP BY ALL
             """,
             params=params,
@@ -548,8 +552,8 @@ def _add_system_cot(
     for i in np.flatnonzero(term > 0.05):
         reasons[i].insert(
             1,
-            f"{k[i] / n[i]:.0%} carry a system prompt demanding the model's reasoning "
-            f"(outside groups: {p0:.1%})",
+            f"{k[i] / n[i]:.0%} of its accounts send a system prompt demanding the "
+            f"model's reasoning (accounts outside groups: {p0:.1%})",
         )
     return rescored(scored, score, reasons, calibration)
 

@@ -1,4 +1,10 @@
-"""Held-out test set v2 for the chain-of-thought elicitation signal: evaluation only.
+"""Spent held-out set v2 of the chain-of-thought elicitation signal: development data now.
+
+It was the held-out test set until its result (68.7% recall) was read on 2026-11-27;
+from then on it is development data like the simulator's catalog, and it may be used
+to train and tune the signal.  The test set is :mod:`distillguard.evaluate.cot_heldout`
+(v3, written blind on 2026-11-27 after v2 was spent).  The original header follows.
+
 
 Who, when, how: written on 2026-11-27 by an independent author (a helper session
 started by the project's lead), *blind to the signal*: the author did not open, read,
@@ -30,7 +36,7 @@ Unlike the simulator's catalog, a few templates contain literal JSON braces, bec
 real operators paste schemas; fill templates with :func:`~distillguard.sim.elicitation.wrap`
 (``str.replace``), never ``str.format``.
 
->>> len(HELDOUT_V2) >= 24, HELDOUT_VERSION
+>>> len(HELDOUT_V2) >= 24, SPENT_VERSION
 (True, 'v2')
 >>> from distillguard.sim.elicitation import FAMILIES, STYLES
 >>> {f.style for f in HELDOUT_V2} == set(STYLES)
@@ -49,8 +55,8 @@ from __future__ import annotations
 
 from distillguard.sim.elicitation import ElicitationFamily
 
-#: Version of the held-out set; reported next to held-out recall.
-HELDOUT_VERSION = "v2"
+#: Version of this (spent) set.
+SPENT_VERSION = "v2"
 #: Date the v2 families were written (and frozen).
 HELDOUT_WRITTEN = "2026-11-27"
 

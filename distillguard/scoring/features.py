@@ -43,7 +43,7 @@ FEATURES: Final[dict[str, str]] = {
     "template_share": "largest share of requests with one template prefix or suffix",
     "prompt_diversity": "distinct template prefixes per request",
     "harvest_param_share": "mean harvest-parameter score per request (see harvest_params)",
-    "benchmark_share": "share of requests that are public benchmark items verbatim",
+    "benchmark_share": "share of requests that are public benchmark items (see benchmark_match)",
     "gap_cv": "coefficient of variation of gaps between requests (same day)",
     "hours_active": "distinct UTC hours of the day with activity",
     "account_age_days": "days from account creation to its first request in the window",

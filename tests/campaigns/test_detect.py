@@ -396,6 +396,40 @@ def test_reasoning_demanded_only_in_system_prompts_is_caught_as_a_group(tmp_path
     assert any("system prompt demanding" in r for r in camp["reasons"])
 
 
+def test_a_few_busy_accounts_with_a_reasoning_system_prompt_do_not_make_a_group_one(
+    tmp_path: Path,
+) -> None:
+    # The same fifteen linked accounts, but only two of them (the busiest: a white-label
+    # tutoring app, say) carry the system prompt; by requests they are most of the
+    # group's traffic, by accounts 2 of 15.  Independent apps, not a harvest.
+    demand = ELICIT.replace("{task}\n\n", "")
+    rows = [r for r in traffic().to_pylist() if r["account_id"] in COMPANY + LONERS]
+    n = 90_000
+    for a in range(15):
+        busy = a < 2
+        for j in range(40 if busy else 6):
+            msgs = [{"role": "user", "content": TASKS[(a + j) % len(TASKS)]}]
+            if busy:
+                msgs.insert(0, {"role": "system", "content": demand})
+            rows.append(
+                _event(
+                    n, f"dz{a:02d}", T0 + timedelta(hours=3 * (j % 8), minutes=a + j // 8), "",
+                    messages=msgs, ip=f"198.18.7.{(a + j) % 5}", org_id=f"org-dz{a}",
+                    account_tier="free", account_created_at=T0 - timedelta(days=20 + a),
+                )
+            )  # fmt: skip
+            n += 1
+    rows.sort(key=lambda r: r["ts"])
+    write_events(pa.Table.from_pylist(rows, schema=EVENT_SCHEMA), tmp_path / "e.parquet")
+    with Store(tmp_path / "s.duckdb") as s:
+        s.load([tmp_path / "e.parquet"])
+    res = _detect(tmp_path / "s.duckdb")
+    assert not any(
+        "system prompt demanding" in r for c in res.campaigns.to_pylist() for r in c["reasons"]
+    )
+    assert not any(a.startswith("dz") for c in res.campaigns.to_pylist() for a in c["accounts"])
+
+
 def test_round_robin_links_accounts_fed_in_lockstep(tmp_path: Path) -> None:
     # One scheduler hands tasks to six accounts in turn, ten rounds an hour for
     # eight hours; six strangers send as much, each on its own schedule.

@@ -124,3 +124,31 @@ def test_benchmark_items_cancel_evaluation_evidence_but_not_elicitation() -> Non
     assert terms["cot"][1] == pytest.approx(terms["cot"][2])
     assert score[1] >= terms["cot"][1] - 1e-12
     assert (score >= -1e-12).all()
+
+
+def test_a_small_chain_of_thought_share_is_weak_evidence() -> None:
+    """With the share ramp on, a few percent of an app's requests tripping the detector
+    counts quadratically less; a covered harvester's quarter of requests counts in full."""
+    feats = account_features(
+        profiles(
+            [
+                # One fixed app template, 4% of 3,000 requests flagged.
+                {"n": 3000, "cot_n": 120, "followup_n": 0, "top_prefix_n": 3000},
+                # A harvester hiding behind 55% cover traffic: 27% elicit reasoning.
+                {"n": 40, "cot_n": 11, "followup_n": 0},
+            ]
+        )
+    )
+    base = {"cot": 0.002}
+    ramp = evidence(feats, ScoringConfig(cot_min_share=0.1), base)["cot"]
+    linear = evidence(feats, ScoringConfig(cot_min_share=0.0), base)["cot"]
+    assert ramp[0] < 0.5 * linear[0]
+    assert ramp[1] == pytest.approx(linear[1])
+    assert ramp[1] > 2 * ramp[0]
+
+
+def test_the_share_ramp_is_off_by_default() -> None:
+    feats = account_features(profiles([{"n": 3000, "cot_n": 120}]))
+    base = {"cot": 0.002}
+    default = evidence(feats, ScoringConfig(), base)["cot"]
+    assert default == pytest.approx(evidence(feats, ScoringConfig(cot_min_share=0.0), base)["cot"])
