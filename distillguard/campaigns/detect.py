@@ -89,6 +89,9 @@ class CampaignConfig:
     #: coincidence, such as a stranger who pasted the same public prompt the
     #: operator used as cover, is not membership.
     min_member_link_types: int = 2
+    #: A member needs an infrastructure or behaviour link inside its campaign
+    #: (content alone is shared by evaluation teams and operators alike).
+    member_needs_infrastructure: bool = True
     seed: int = 1
 
     def linkers(self) -> list[Linker]:
@@ -363,8 +366,12 @@ def merge_and_prune(
     counting context-only links such as sign-up bursts,
     reaches ``cfg.min_member_weight`` and comes from at least
     ``cfg.min_member_link_types`` kinds of link: a stranger who signed up in the same
-    hour, or sent one prompt the operator also sent, is not a member.  ``membership``
-    is recomputed inside the merged campaign.
+    hour, or sent one prompt the operator also sent, is not a member.  With
+    ``cfg.member_needs_infrastructure`` a member also needs at least one
+    infrastructure or behaviour link inside the campaign: content alone (the same
+    public benchmark items, the same harness template) is what an evaluation team
+    shares with an operator harvesting that benchmark, so it does not make a member.
+    ``membership`` is recomputed inside the merged campaign.
     """
     from distillguard.campaigns.links import REGISTRY
 
@@ -422,6 +429,7 @@ def merge_and_prune(
     inside_w: dict[str, float] = {}
     evidence_w: dict[str, float] = {}
     kinds: dict[str, set[str]] = {}
+    anchored: set[str] = set()
     types = links["link_type"].to_pylist()
     for i, (a, b, wt) in enumerate(zip(src, dst, w.tolist(), strict=True)):
         for x in (a, b):
@@ -434,11 +442,14 @@ def merge_and_prune(
                 if not context[i]:
                     evidence_w[x] = evidence_w.get(x, 0.0) + wt
                     kinds.setdefault(x, set()).add(types[i])
+                if merging[i]:
+                    anchored.add(x)
     rows = [
         (a, g, inside_w.get(a, 0.0) / total[a])
         for a, g in sorted(merged.items())
         if evidence_w.get(a, 0.0) >= cfg.min_member_weight
         and len(kinds.get(a, ())) >= cfg.min_member_link_types
+        and (a in anchored or not cfg.member_needs_infrastructure)
         and total.get(a, 0.0) > 0
     ]
     if not rows:

@@ -300,6 +300,10 @@ def test_merge_joins_split_groups_and_prunes_strangers() -> None:
     # One kind of link alone does not make a member, however heavy.
     links += [("a0", "solo", "ip", 1.0), ("a1", "solo", "ip", 1.0)]
     links.append(("a0", "zz", "signup_burst", 0.3))
+    # Content alone (an evaluation team running the benchmark the operator harvests)
+    # does not either, over however many kinds of content link.
+    for x in a:
+        links += [(x, "evals", "template", 1.0), (x, "evals", "source_set", 1.0)]
     table = pa.table(
         {
             "src": [x[0] for x in links],
@@ -313,14 +317,18 @@ def test_merge_joins_split_groups_and_prunes_strangers() -> None:
     )
     groups = pa.table(
         {
-            "account_id": [*a, *b, "zz", "solo"],
-            "group_id": ["g1"] * 4 + ["g2"] * 4 + ["g1", "g1"],
-            "membership": [1.0] * 10,
+            "account_id": [*a, *b, "zz", "solo", "evals"],
+            "group_id": ["g1"] * 4 + ["g2"] * 4 + ["g1", "g1", "g1"],
+            "membership": [1.0] * 11,
         }
     )
     out = merge_and_prune(groups, table, {"g1", "g2"}, CampaignConfig())
     assert set(out["group_id"].to_pylist()) == {"g1"}
     assert sorted(out["account_id"].to_pylist()) == sorted(a + b)
+    loose = merge_and_prune(
+        groups, table, {"g1", "g2"}, CampaignConfig(member_needs_infrastructure=False)
+    )
+    assert "evals" in loose["account_id"].to_pylist()
 
 
 def test_cluster_handles_no_links() -> None:
