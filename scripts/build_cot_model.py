@@ -393,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _check_blind() -> None:
+def check_blind() -> None:
     """Fail if the held-out evaluation set was loaded: this work must stay blind to it."""
     if "distillguard.evaluate.cot_heldout" in sys.modules:
         raise SystemExit(
@@ -403,5 +403,5 @@ def _check_blind() -> None:
 
 if __name__ == "__main__":
     code = main()
-    _check_blind()
+    check_blind()
     sys.exit(code)

@@ -53,6 +53,7 @@ from build_cot_model import (
     PLAIN_WEIGHT,
     TARGET_FLAG_RATE,
     TARGET_PLAIN_RATE,
+    check_blind,
     cue_evidence,
     design_matrix,
     dev_data,
@@ -249,15 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _check_blind() -> None:
-    """Fail if the held-out evaluation set was loaded: this work must stay blind to it."""
-    if "distillguard.evaluate.cot_heldout" in sys.modules:
-        raise SystemExit(
-            "the held-out evaluation set (distillguard.evaluate.cot_heldout) was loaded"
-        )
-
-
 if __name__ == "__main__":
     code = main()
-    _check_blind()
+    check_blind()
     sys.exit(code)

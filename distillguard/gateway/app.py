@@ -37,6 +37,7 @@ from starlette.routing import Route
 
 from distillguard.errors import DistillguardError
 from distillguard.gateway.audit import AuditLog
+from distillguard.gateway.intel_watchlist import INTEL_WATCHLIST
 from distillguard.gateway.keys import KeyInfo, key_id
 from distillguard.gateway.policy import Policy, Rule, Subject, decide, load_policy
 from distillguard.gateway.proxy import (
@@ -59,8 +60,6 @@ from distillguard.scoring.risk import Calibration
 Finish = Callable[[Response, str, "dict[str, Any] | None"], Response]
 
 MODEL_PATHS = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
-#: The policy watchlist that accounts matching shared intel join (see ``intel_watchlist``).
-INTEL_WATCHLIST = "intel"
 
 log = logging.getLogger("distillguard.gateway")
 

@@ -120,8 +120,7 @@ def register(app: typer.Typer) -> None:
         pol = load_policy(policy)
         live = None
         if intel is not None:
-            from distillguard.gateway.app import INTEL_WATCHLIST
-            from distillguard.gateway.intel_watchlist import with_intel_watchlist
+            from distillguard.gateway.intel_watchlist import INTEL_WATCHLIST, with_intel_watchlist
             from distillguard.gateway.policy import Action
             from distillguard.gateway.watched import LiveIntel
             from distillguard.intel.hashing import KeyRing
@@ -133,7 +132,7 @@ def register(app: typer.Typer) -> None:
                 )
             if INTEL_WATCHLIST not in pol.watchlists:
                 act: Action = "block" if intel_action == "block" else "require_verification"
-                pol = with_intel_watchlist(pol, [], name=INTEL_WATCHLIST, action=act)
+                pol = with_intel_watchlist(pol, [], action=act)
             live = LiveIntel(intel, KeyRing.load(intel_keys), own=intel_provider)
         cfg = GatewayConfig(
             upstream=upstream,

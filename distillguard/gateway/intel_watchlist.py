@@ -31,12 +31,15 @@ from distillguard.gateway.policy import Action, Policy, Rule, When, load_policy_
 from distillguard.gateway.state import State
 from distillguard.ingest.quarantine import atomic_open
 
+#: The watchlist matched accounts join; the gateway grows it while it runs.
+INTEL_WATCHLIST = "intel"
+
 
 def with_intel_watchlist(
     policy: Policy,
     accounts: Iterable[str],
     *,
-    name: str = "intel",
+    name: str = INTEL_WATCHLIST,
     action: Action = "block",
     message: str | None = None,
 ) -> Policy:

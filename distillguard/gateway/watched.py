@@ -36,17 +36,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-import pyarrow as pa
-
 from distillguard.intel.hashing import KeyRing
 from distillguard.intel.match import AccountMatch, IntelMatcher, IntelSet, load_intel
-from distillguard.schema import EVENT_SCHEMA
 from distillguard.signals import create
 from distillguard.signals.base import EventBatch, Signal
 
 log = logging.getLogger("distillguard.gateway")
 
 T = TypeVar("T")
+
+
+def mtime_ns(path: Path) -> int | None:
+    """The file's ``st_mtime_ns``; None when it is missing."""
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 @dataclass
@@ -62,15 +67,9 @@ class WatchedFile(Generic[T]):
     #: The last load failure, kept for ``/healthz`` (None after a good load).
     error: str | None = None
 
-    def _stat(self) -> int | None:
-        try:
-            return os.stat(self.path).st_mtime_ns
-        except OSError:
-            return None
-
     def check(self) -> bool:
         """Reload if the file changed; True when a new version was loaded."""
-        mtime = self._stat()
+        mtime = mtime_ns(self.path)
         if mtime is None or mtime == self.mtime_ns:
             return False
         try:
@@ -140,7 +139,7 @@ class LiveIntel:
             return found
         if not (any(k.startswith("template_") for k in m.intel.hashed) or m.intel.fingerprints):
             return None
-        batch = _batch(event)
+        batch = EventBatch.from_event(event)
         template = {k: v[0].as_py() for k, v in self._skeleton.compute(batch).items()}
         hits = m.fingerprint_hits(batch.user_text)[0] if m.intel.fingerprints else []
         return m.observe(account, template=template, fingerprint_hits=hits)
@@ -152,9 +151,3 @@ class LiveIntel:
             "indicators": 0 if m is None else m.intel.indicators,
             "matched_accounts": 0 if m is None else len(m.matched_accounts()),
         }
-
-
-def _batch(event: dict[str, Any]) -> EventBatch:
-    """One event as the scan's signals see it."""
-    row = {f.name: event.get(f.name) for f in EVENT_SCHEMA}
-    return EventBatch(pa.Table.from_pylist([row], schema=EVENT_SCHEMA))

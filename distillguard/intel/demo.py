@@ -63,7 +63,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from distillguard.gateway.replay import gateway_request, outcome, write_keys_table
-from distillguard.ingest.quarantine import atomic_open
+from distillguard.gateway.watched import mtime_ns
 from distillguard.ingest.writers import json_rows
 from distillguard.intel.client import HubClient
 from distillguard.intel.errors import IntelError
@@ -96,6 +96,9 @@ class Arm:
     sharing: bool
     home: Path
     port: int
+    #: The batch results this arm's gateway follows: the scan's own
+    #: ``accounts.parquet`` without sharing, the intel-raised copy with sharing.
+    accounts_file: Path
     proc: subprocess.Popen[bytes] | None = None
     #: account → [requests seen, first stop position or 0, full answers]
     accounts: dict[str, list[int]] = field(default_factory=dict)
@@ -109,11 +112,6 @@ class Arm:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def accounts_file(self) -> Path:
-        """The batch results this arm's gateway follows."""
-        return self.home / "accounts.parquet"
 
     @property
     def intel_file(self) -> Path:
@@ -171,13 +169,6 @@ def _mean_ms(metrics: str, name: str) -> float | None:
     return round(1000 * got["sum"] / got["count"], 3)
 
 
-def _mtime(path: Path) -> int | None:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return None
-
-
 async def _wait_ready(client: httpx.AsyncClient, arms: list[Arm], timeout: float = 60.0) -> None:
     """Until every gateway answers and has loaded the current versions of its files."""
     deadline = time.monotonic() + timeout
@@ -191,7 +182,7 @@ async def _wait_ready(client: httpx.AsyncClient, arms: list[Arm], timeout: float
                 want = [("accounts", arm.accounts_file)]
                 if arm.sharing:
                     want.append(("intel", arm.intel_file))
-                if all(h.get(k, {}).get("mtime_ns") == _mtime(f) for k, f in want):
+                if all(h.get(k, {}).get("mtime_ns") == mtime_ns(f) for k, f in want):
                     break
             except (httpx.HTTPError, ValueError):
                 pass
@@ -245,12 +236,6 @@ def _shared_accounts(home: Path, accounts: pa.Table, intel: IntelSet, ring: KeyR
     with Store(home / "store.duckdb") as store:
         found = match_store(store, intel, ring)
     return raise_accounts(accounts, found, calibration)
-
-
-def _write_table(table: pa.Table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_open(path, "wb") as fh:
-        pq.write_table(table, fh)
 
 
 def _split(events: pa.Table, labels: pa.Table, seed: int) -> dict[str, pa.Table]:
@@ -309,7 +294,7 @@ def run_forum_demo(
     on_step: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the demo under ``workdir``; return the report (see the module docstring)."""
-    from distillguard.scan import ScanOptions, scan
+    from distillguard.scan import ScanOptions, scan, write_accounts
     from distillguard.scoring.risk import Calibration
     from distillguard.sim.corpus import load_corpus
     from distillguard.sim.pools import Pools
@@ -343,11 +328,15 @@ def run_forum_demo(
     api_keys = {p: secrets.token_urlsafe(24) for p in PROVIDERS}
     hub_cfg = load_hub_config_text(_hub_yaml(api_keys), "<forum demo hub>")
     intel: dict[str, IntelSet] = {p: IntelSet() for p in PROVIDERS}
+    #: Each provider's accounts from its latest batch scan.
+    latest: dict[str, pa.Table] = {}
     hub_log: list[dict[str, Any]] = []
     timings: dict[str, float] = {"gateways_s": 0.0, "scan_s": 0.0, "share_s": 0.0}
     arms = {
-        (p, sharing): Arm(p, sharing, workdir / p / ("with-sharing" if sharing else "without"),
-                          free_port())
+        (p, sharing): Arm(
+            p, sharing, workdir / p / ("with-sharing" if sharing else "without"), free_port(),
+            workdir / p / ("with-sharing" if sharing else "scan") / "accounts.parquet",
+        )
         for p in PROVIDERS for sharing in (False, True)
     }  # fmt: skip
     for p in PROVIDERS:
@@ -410,8 +399,8 @@ def run_forum_demo(
                 day_file = workdir / p / "logs" / f"day{day}.parquet"
                 day_file.parent.mkdir(parents=True, exist_ok=True)
                 pq.write_table(today[p], day_file)
-                res = _scan_day(scan, ScanOptions, day_file, workdir / p)
-                _write_table(res.accounts, arms[(p, False)].accounts_file)
+                # Writes scan/accounts.parquet, which the plain arm's gateway follows.
+                latest[p] = _scan_day(scan, ScanOptions, day_file, workdir / p).accounts
             timings["scan_s"] += time.perf_counter() - t0
             step(f"day {day + 1}/{n_days}: traffic through the gateways, batch scans done")
             # Sharing at the end of the day: export, push, pull, batch match.
@@ -448,11 +437,9 @@ def run_forum_demo(
                                     "pull_s": round(time.perf_counter() - t1, 3)})  # fmt: skip
                 if arm.intel_file.exists() and arm.intel_file.stat().st_size:
                     intel[p] = load_intel(arm.intel_file, own=provider_name(p))
-                plain = arms[(p, False)].accounts_file
-                if plain.exists():
-                    accounts = pq.read_table(plain)
-                    shared = _shared_accounts(workdir / p, accounts, intel[p], ring, calibration)
-                    _write_table(shared, arm.accounts_file)
+                if p in latest:
+                    shared = _shared_accounts(workdir / p, latest[p], intel[p], ring, calibration)
+                    write_accounts(shared, arm.home, ())
             timings["share_s"] += time.perf_counter() - t0
         asyncio.run(decision_times())
         for arm in arms.values():

@@ -596,27 +596,31 @@ class Hub:
         self.store.save_status(sid, member.name, status)
         return taxii_response(status, 202)
 
-    def _selected_versions(self, request: Request, c: CollectionConfig) -> list[str]:
-        """Stored versions of the path's object that ``match[version]`` selects (404: none)."""
+    def _selected_versions(
+        self, request: Request, c: CollectionConfig
+    ) -> list[tuple[str, str | None]]:
+        """``(version, member who added it)`` of the path's object that ``match[version]``
+        selects, oldest first (404: none)."""
         oid = request.path_params["oid"]
-        stored = [v for v, _ in self.store.versions(c.collection_id, oid)]
+        added = self.store.versions(c.collection_id, oid)
+        stored = [v for v, _ in added]
         if not stored:
             raise TaxiiError(404, "no such object", oid)
         wanted = [v.strip() for v in request.query_params.get("match[version]", "all").split(",")]
         if "all" in wanted:
-            return stored
+            return added
         chosen = {stored[-1] for w in wanted if w == "last"} | {
             stored[0] for w in wanted if w == "first"
         }
         chosen |= {w for w in wanted if w in stored}
         if not chosen:
             raise TaxiiError(404, "no such version", f"{oid} has {', '.join(stored)}")
-        return [v for v in stored if v in chosen]
+        return [(v, m) for v, m in added if v in chosen]
 
     async def object_versions(self, request: Request) -> Response:
         """``GET …/objects/{id}/versions/`` (TAXII 2.1, 5.8)."""
         c = self._readable(request)
-        versions = self._selected_versions(request, c)
+        versions = [v for v, _ in self._selected_versions(request, c)]
         return taxii_response({"more": False, "versions": versions})
 
     async def delete_object(self, request: Request) -> Response:
@@ -633,14 +637,13 @@ class Hub:
         if c.alias not in member.read:
             raise TaxiiError(403, "forbidden", f"{member.name} may not read {c.alias}")
         oid = request.path_params["oid"]
-        versions = self._selected_versions(request, c)
-        owners = dict(self.store.versions(c.collection_id, oid))
-        others = [v for v in versions if owners.get(v) != member.name]
+        selected = self._selected_versions(request, c)
+        others = [v for v, m in selected if m != member.name]
         if others:
             raise TaxiiError(
                 403, "forbidden", f"{oid} version {others[0]} was not shared by {member.name}"
             )
-        self.store.delete(c.collection_id, oid, versions)
+        self.store.delete(c.collection_id, oid, [v for v, _ in selected])
         return taxii_response({}, 200)
 
     async def status(self, request: Request) -> Response:

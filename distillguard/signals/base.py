@@ -48,6 +48,12 @@ class EventBatch:
             table = pa.Table.from_batches([table])
         self.table = table
 
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> EventBatch:
+        """A batch of one event given as a dict (the gateway path)."""
+        row = {f.name: event.get(f.name) for f in EVENT_SCHEMA}
+        return cls(pa.Table.from_pylist([row], schema=EVENT_SCHEMA))
+
     def __len__(self) -> int:
         return int(self.table.num_rows)
 
@@ -154,9 +160,7 @@ class Signal(ABC):
 
     def compute_one(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """The same computation for a single event given as a dict (the gateway path)."""
-        row = {f.name: event.get(f.name) for f in EVENT_SCHEMA}
-        table = pa.Table.from_pylist([row], schema=EVENT_SCHEMA)
-        out = self.compute(EventBatch(table))
+        out = self.compute(EventBatch.from_event(event))
         return {k: v[0].as_py() for k, v in out.items()}
 
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from distillguard.gateway.app import INTEL_WATCHLIST, GatewayConfig, create_app
+from distillguard.gateway.app import GatewayConfig, create_app
 from distillguard.gateway.intel_watchlist import with_intel_watchlist
 from distillguard.gateway.keys import load_keys
 from distillguard.gateway.mock_upstream import create_mock_app
@@ -49,7 +49,7 @@ def _config(
     return GatewayConfig(
         upstream=upstream,
         keys=load_keys(keys),
-        policy=with_intel_watchlist(load_policy(), [], name=INTEL_WATCHLIST),
+        policy=with_intel_watchlist(load_policy(), []),
         state=state or MemoryState(),
         audit_path=tmp / "audit.jsonl",
         trust_client_headers=True,
