@@ -223,16 +223,12 @@ def evidence(
     n = feats["requests"]
     w = cfg.weights
     terms: dict[str, F64] = {}
+    excess: dict[str, F64] = {}
     for key, k_name in RATE_KEYS.items():
         p0 = float(base.get(key, 0.0))
-        rate = shrunk(feats[k_name], n, p0)
-        terms[key] = w.get(key, 0.0) * _excess(rate, p0)
-    terms["cot"] = terms["cot"] * _share_ramp(
-        _excess(
-            shrunk(feats["_cot_n"], n, float(base.get("cot", 0.0))), float(base.get("cot", 0.0))
-        ),
-        cfg.cot_min_share,
-    )
+        excess[key] = _excess(shrunk(feats[k_name], n, p0), p0)
+        terms[key] = w.get(key, 0.0) * excess[key]
+    terms["cot"] = terms["cot"] * _share_ramp(excess["cot"], cfg.cot_min_share)
     terms["volume"] = w.get("volume", 0.0) * np.log10(n)
     # Account age and tier are context: they add to behavioural evidence of
     # harvesting but are not evidence by themselves (plenty of new startup accounts
