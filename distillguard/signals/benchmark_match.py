@@ -501,11 +501,7 @@ class BenchmarkMatch(Signal):
             return
         hard = hard_normalise(user.take(pa.array(rows)))
         # Equal after hard normalisation.
-        keep, values = _hashes(hard)
-        hit, pos = _lookup(fp.item_hash, values)
-        hit_rows = rows[keep[hit]]
-        matched[hit_rows] = True
-        src_idx[hit_rows] = fp.item_source_idx[pos[hit]]
+        _mark(rows, hard, fp.item_hash, fp.item_source_idx, matched, src_idx)
         # Near duplicates of the items sharing the key, with no more words.
         rest = np.flatnonzero(~matched[rows])
         if len(rest) == 0:
