@@ -6,14 +6,15 @@ Three questions, answered on real text rather than on the simulator's traffic:
     ``benchmark``, ``seed_task`` or ``self_instruct``, sampled with the seed), half of
     them first put inside an operator's harvest template, wrapped in every template of
     each *held-out* elicitation family: recall per family and overall.  The held-out
-    families are :data:`~distillguard.evaluate.cot_heldout.HELDOUT_V3` (version
+    families are :data:`~distillguard.evaluate.cot_heldout.HELDOUT_FAMILIES` (version
     :data:`~distillguard.evaluate.cot_heldout.HELDOUT_VERSION`, written blind to the
     signal; the report names the version).  Recall on development data is reported
     too, labelled as such: all of the simulator's families
     (:data:`~distillguard.sim.elicitation.FAMILIES`, development data since the v1
     held-out split was spent on 2026-11-26), and the spent held-out set v2
-    (:data:`~distillguard.evaluate.cot_spent_v2.HELDOUT_V2`, spent on 2026-11-27 and
-    trained on since).
+    (:data:`~distillguard.evaluate.cot_spent_v2.HELDOUT_V2`) and v3
+    (:data:`~distillguard.evaluate.cot_spent_v3.HELDOUT_V3`), both spent on 2026-11-27
+    and trained on since.
 (b) **Flag rate on benign prompts.**  The *test* half of ShareGPT user turns (the
     half not used to tune the threshold; halves split by a hash of the conversation
     id, :func:`sharegpt_half`), ordinary explanation asks
@@ -264,8 +265,9 @@ class CotReport:
     heldout_version: str = field(default_factory=lambda: _heldout()[1])
     heldout: list[FamilyResult] = field(default_factory=list)
     dev: list[FamilyResult] = field(default_factory=list)
-    #: The spent v2 families (development data: trained on).
+    #: The spent v2 and v3 families (development data: trained on).
     spent_v2: list[FamilyResult] = field(default_factory=list)
+    spent_v3: list[FamilyResult] = field(default_factory=list)
     benign: dict[str, Rate] = field(default_factory=dict)
     missed_heldout: list[str] = field(default_factory=list)
     flagged_benign: list[str] = field(default_factory=list)
@@ -288,6 +290,10 @@ class CotReport:
         return self._pooled(self.spent_v2)
 
     @property
+    def spent_v3_recall(self) -> float | None:
+        return self._pooled(self.spent_v3)
+
+    @property
     def sharegpt_flag_rate(self) -> float | None:
         rate = self.benign.get("sharegpt_test")
         return None if rate is None else rate.rate
@@ -305,6 +311,8 @@ class CotReport:
             "dev_development_data": [r.to_dict() for r in self.dev],
             "spent_v2_recall_development_data": self.spent_v2_recall,
             "spent_v2_development_data": [r.to_dict() for r in self.spent_v2],
+            "spent_v3_recall_development_data": self.spent_v3_recall,
+            "spent_v3_development_data": [r.to_dict() for r in self.spent_v3],
             "benign": {k: v.to_dict() for k, v in self.benign.items()},
             "missed_heldout": self.missed_heldout,
             "flagged_benign": self.flagged_benign,
@@ -331,12 +339,16 @@ class CotReport:
             )
         if self.dev:
             fam_rows("dev families (DEVELOPMENT DATA, not a test)", self.dev, self.dev_recall)
-        if self.spent_v2:
-            fam_rows(
-                "spent v2 families (DEVELOPMENT DATA, trained on; not a test)",
-                self.spent_v2,
-                self.spent_v2_recall,
-            )
+        for version, rows, pooled in (
+            ("v2", self.spent_v2, self.spent_v2_recall),
+            ("v3", self.spent_v3, self.spent_v3_recall),
+        ):
+            if rows:
+                fam_rows(
+                    f"spent {version} families (DEVELOPMENT DATA, trained on; not a test)",
+                    rows,
+                    pooled,
+                )
         lines.append("benign flag rates (target <= 1% on ShareGPT test half)")
         for name, rate in self.benign.items():
             lines.append(f"  {name:34s} {rate.flagged:6d}/{rate.n:<6d} {_pct(rate.rate):>7s}")
@@ -357,13 +369,13 @@ def _heldout() -> tuple[tuple[elicitation.ElicitationFamily, ...], str]:
     The data helpers of this module (ShareGPT halves, harvest tasks, hard negatives)
     are development data too; importing them must not load the test set.
     """
-    from distillguard.evaluate.cot_heldout import HELDOUT_V3, HELDOUT_VERSION
+    from distillguard.evaluate.cot_heldout import HELDOUT_FAMILIES, HELDOUT_VERSION
 
-    return HELDOUT_V3, HELDOUT_VERSION
+    return HELDOUT_FAMILIES, HELDOUT_VERSION
 
 
 def heldout_families() -> tuple[elicitation.ElicitationFamily, ...]:
-    """The held-out families recall is measured on (``cot_heldout.HELDOUT_V3``).
+    """The held-out families recall is measured on (``cot_heldout.HELDOUT_FAMILIES``).
 
     >>> len(heldout_families()) >= 24
     True
@@ -381,9 +393,9 @@ def family_recall(
 ) -> tuple[list[FamilyResult], list[str]]:
     """Recall per family of one split, and missed prompts.
 
-    ``"heldout"`` is the evaluation-only ``cot_heldout.HELDOUT_V3``; ``"dev"`` is every
-    family of the simulator's catalog; ``"spent_v2"`` is the spent v2 set (development
-    data).  All are wrapped around the same sampled tasks.
+    ``"heldout"`` is the evaluation-only ``cot_heldout.HELDOUT_FAMILIES``; ``"dev"`` is
+    every family of the simulator's catalog; ``"spent_v2"`` and ``"spent_v3"`` are the
+    spent sets (development data).  All are wrapped around the same sampled tasks.
     """
     results: list[FamilyResult] = []
     missed: list[str] = []
@@ -394,6 +406,10 @@ def family_recall(
         from distillguard.evaluate.cot_spent_v2 import HELDOUT_V2
 
         families = HELDOUT_V2
+    elif split == "spent_v3":
+        from distillguard.evaluate.cot_spent_v3 import HELDOUT_V3
+
+        families = HELDOUT_V3
     else:
         families = elicitation.select_families(split)
     for fam in families:
@@ -434,6 +450,7 @@ def evaluate_cot(
     if include_dev:
         report.dev, _ = family_recall(sig, corpus, "dev", seed=seed, n_tasks=n_tasks)
         report.spent_v2, _ = family_recall(sig, corpus, "spent_v2", seed=seed, n_tasks=n_tasks)
+        report.spent_v3, _ = family_recall(sig, corpus, "spent_v3", seed=seed, n_tasks=n_tasks)
 
     def cap(texts: list[str]) -> list[str]:
         if n_benign is None or len(texts) <= n_benign:

@@ -10,6 +10,7 @@ import pytest
 
 from distillguard.evaluate import cot
 from distillguard.evaluate.cot_spent_v2 import HELDOUT_V2
+from distillguard.evaluate.cot_spent_v3 import HELDOUT_V3
 from distillguard.sim.corpus import Corpus
 
 # The blind held-out set may not be written yet; these tests only check the report's
@@ -46,6 +47,7 @@ def test_small_evaluation(corpus: Corpus, tmp_path: Path) -> None:
     assert all(r["split"] == "dev" for r in d["dev_development_data"])
     assert {r["split"] for r in d["spent_v2_development_data"]} == {"spent_v2"}
     assert {r["family"] for r in d["spent_v2_development_data"]} == {f.id for f in HELDOUT_V2}
+    assert {r["family"] for r in d["spent_v3_development_data"]} == {f.id for f in HELDOUT_V3}
     assert set(d["benign"]) == {
         "sharegpt_test",
         "hard_negatives_benign_asks",
@@ -58,6 +60,7 @@ def test_small_evaluation(corpus: Corpus, tmp_path: Path) -> None:
     table = report.table()
     assert "held-out families" in table
     assert "spent v2 families (DEVELOPMENT DATA" in table
+    assert "spent v3 families (DEVELOPMENT DATA" in table
 
 
 @pytest.mark.corpus

@@ -1,4 +1,4 @@
-"""The held-out v3 elicitation catalog is well formed (structure only, never recall)."""
+"""The spent v3 elicitation catalog (development data) stays well formed."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from distillguard.evaluate.cot_heldout import (
+from distillguard.evaluate.cot_spent_v2 import HELDOUT_V2
+from distillguard.evaluate.cot_spent_v3 import (
     HELDOUT_V3,
-    HELDOUT_VERSION,
     HELDOUT_WRITTEN,
+    SPENT_VERSION,
     heldout_family,
 )
-from distillguard.evaluate.cot_spent_v2 import HELDOUT_V2
 from distillguard.sim.elicitation import FAMILIES, PLACEHOLDER, STYLES, ElicitationFamily, wrap
 from tests.evaluate.catalog import REQUIRED_LANGUAGES, check_ids, cue_shares, task_positions
 
@@ -71,11 +71,5 @@ def test_wrap_keeps_braces_in_tasks_and_templates() -> None:
 
 
 def test_version() -> None:
-    assert HELDOUT_VERSION == "v3"
+    assert SPENT_VERSION == "v3"
     assert HELDOUT_WRITTEN == "2026-11-27"
-
-
-def test_heldout_is_what_evaluation_measures() -> None:
-    from distillguard.evaluate import cot
-
-    assert cot._heldout() == (HELDOUT_V3, "v3")

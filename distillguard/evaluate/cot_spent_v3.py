@@ -1,9 +1,11 @@
-"""Held-out test set v3 of the chain-of-thought elicitation signal: phrasing families.
+"""Spent held-out set v3 of the chain-of-thought elicitation signal: development data now.
 
-This is the test set on which the ``cot_elicitation`` signal's recall on *unseen
-phrasing families* is reported.  It replaces v2, which was spent on 2026-11-27 (its
-result was read) and is development data now, as
-:mod:`distillguard.evaluate.cot_spent_v2`.
+It was the held-out test set until two models were measured on it and its per-family
+results were read (2026-11-27, shipped signal 60.0%, an experimental model 92.2%); from
+then on it is development data like v2 and the simulator's catalog, and it may be used
+to train and tune the signal.  The test set is :mod:`distillguard.evaluate.cot_heldout`
+(v4, written blind after v3 was spent).  The original header follows.
+
 
 Who, when, how: written on 2026-11-27 by an independent author (a helper session
 started by the project's lead), *blind to the signal*: the author did not open, read,
@@ -39,7 +41,7 @@ Some templates contain literal JSON braces, because real operators paste schemas
 templates with :func:`~distillguard.sim.elicitation.wrap` (``str.replace``), never
 ``str.format``.
 
->>> len(HELDOUT_V3) >= 30, HELDOUT_VERSION
+>>> len(HELDOUT_V3) >= 30, SPENT_VERSION
 (True, 'v3')
 >>> from distillguard.sim.elicitation import FAMILIES, STYLES
 >>> {f.style for f in HELDOUT_V3} == set(STYLES)
@@ -64,8 +66,8 @@ from __future__ import annotations
 
 from distillguard.sim.elicitation import ElicitationFamily
 
-#: Version of this held-out set.
-HELDOUT_VERSION = "v3"
+#: Version of this (spent) set.
+SPENT_VERSION = "v3"
 #: Date the v3 families were written (and frozen).
 HELDOUT_WRITTEN = "2026-11-27"
 
