@@ -6,13 +6,23 @@ A logistic regression over the hashed n-gram features of
 
 * positives: real harvest tasks (half first put in an operator's harvest template)
   wrapped in the templates of every elicitation family of
-  :mod:`distillguard.sim.elicitation` (13 languages), half of them lightly
-  paraphrased (:func:`~distillguard.sim.elicitation.paraphrase`);
+  :mod:`distillguard.sim.elicitation` (13 languages), of the extra development
+  families of :mod:`distillguard.evaluate.cot_dev_families` (33 languages) and of the
+  spent held-out sets v2 and v3 (:mod:`distillguard.evaluate.cot_spent_v2`,
+  :mod:`distillguard.evaluate.cot_spent_v3`, development data since their results
+  were read), half of them lightly paraphrased
+  (:func:`~distillguard.sim.elicitation.paraphrase`), plus each family's templates
+  with no task in them;
 * negatives: ShareGPT user turns of the *calibration* half's first sub-half
   (:func:`calibration_subhalf` ``"fit"``), ordinary explanation asks wrapped around
   real questions (hard negatives), lm-eval chain-of-thought prompts alone and in the
   few-shot format (legitimate evaluation traffic), and harvest tasks with no
-  elicitation wrapper, bare and in harvest templates (the task alone must not fire).
+  elicitation wrapper, bare and in harvest templates (the task alone must not fire),
+  the benign applications and explanation asks of ``cot_dev_families`` (tutoring
+  system prompts that "explain step by step to the student", support bots, ...), and
+  the benign hard negatives of :mod:`distillguard.evaluate.cot_dev_negatives` (hints
+  that hold the answer back, rubric grading, how-to steps, code review, proof checks,
+  ...; never the simulator's app templates, which measure the app flag rate).
 
 The model's ``flag_logit`` is then set on the calibration half's *other* sub-half
 (``"tune"``, never trained on) so that the combined signal flags at most
@@ -20,7 +30,11 @@ The model's ``flag_logit`` is then set on the calibration half's *other* sub-hal
 
 Usage::
 
-    python scripts/build_cot_model.py [--out PATH] [--seed N]
+    python scripts/build_cot_model.py [--out PATH] [--seed N] [--without-v2]
+        [--without-v3] [--without-negatives]
+
+``--without-v2`` / ``--without-v3`` build the models that ``scripts/cot_family_cv.py
+--group v2`` / ``--group v3`` validate (that set left out of training).
 
 The result is deterministic (same corpus, same seed: same bytes).  Cross-validation
 by held-out family and style: ``scripts/cot_family_cv.py``.
@@ -45,6 +59,10 @@ import scipy.sparse as sp  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression
 
 from distillguard.evaluate import cot as cot_data
+from distillguard.evaluate import cot_dev_families as dev_families
+from distillguard.evaluate import cot_dev_negatives as dev_negatives
+from distillguard.evaluate import cot_spent_v2, cot_spent_v3
+from distillguard.signals import cot_model
 from distillguard.signals.base import EventBatch
 from distillguard.signals.cot_elicitation import CotElicitation, scan_text
 from distillguard.signals.cot_model import (
@@ -60,26 +78,32 @@ from distillguard.sim.corpus import Corpus, load_corpus
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "distillguard/signals/data" / MODEL_FILE
 #: Combined flag rate allowed on the "tune" sub-half of the ShareGPT calibration half.
-TARGET_FLAG_RATE = 0.0008
+TARGET_FLAG_RATE = 0.004
 #: Combined flag rate allowed on harvest tasks sent bare (a held-apart tuning pool):
 #: the task alone must not fire, but some benchmarks ask for reasoning themselves
 #: ("Show your reasoning concisely, but step-by-step").
-TARGET_PLAIN_RATE = 0.002
+TARGET_PLAIN_RATE = 0.015
 #: Inverse L2 strength of the logistic regression (chosen by scripts/cot_family_cv.py).
-C_REG = 0.5
+C_REG = 2.0
 #: Weight of a negative example relative to a positive one: a false flag on real
 #: traffic costs more (account scoring multiplies it) than one missed wrapper.
 NEG_WEIGHT = 2.0
 #: Weight of a harvest task with no elicitation (bare, and in a harvest template).  Each
-#: training task is wrapped about TRAIN_PER_FAMILY * families / 3500 = 3.8 times, so its
+#: training task is wrapped about TRAIN_PER_FAMILY * families / 3500 = 10 times, so its
 #: own words lean positive unless its bare copies weigh as much: the model must learn
 #: the wrapper, not the task ("Do not give any reasoning" is a benchmark's own text).
-PLAIN_WEIGHT = 2.0
+PLAIN_WEIGHT = 10.0
 #: Training wrappers per family, and harvest tasks in the training pool.
 TRAIN_PER_FAMILY = 300
+#: Per family, its templates with the task left out (then paraphrased ones).
+BARE_PER_FAMILY = 10
 TASK_POOL = 6500
 #: Hard-negative examples per explanation-ask template.
 HARD_PER_ASK = 60
+#: Real questions put in each benign app's user template.
+APP_PER_TEMPLATE = 60
+#: Real questions put in each template of ``cot_dev_negatives``.
+NEG_PER_TEMPLATE = 30
 
 
 # ------------------------------------------------------------------ data helpers
@@ -174,13 +198,21 @@ def paraphrased(
 def family_positives(
     fam: elicitation.ElicitationFamily, tasks: Sequence[str], n: int, seed: int
 ) -> list[str]:
-    """``n`` training wrappers of ``fam``, half of them paraphrased."""
+    """``n`` training wrappers of ``fam``, half of them paraphrased, and
+    :data:`BARE_PER_FAMILY` wrappers with no task (the wrapper's words undiluted)."""
     rng = family_rng(seed, fam.id, "train")
     pick = [tasks[int(i)] for i in rng.choice(len(tasks), size=n, replace=False)]
     half = n // 2
     plain = wrap_tasks(pick[:half], fam, rng)
     para = wrap_tasks(pick[half:], paraphrased(fam, rng), rng)
-    return plain + para
+    bare = [
+        (t if k < len(fam.templates) else elicitation.paraphrase(t, rng, 0.7))
+        .replace(elicitation.PLACEHOLDER, "")
+        .strip()
+        for k in range(BARE_PER_FAMILY)
+        for t in [fam.templates[k % len(fam.templates)]]
+    ]
+    return plain + para + bare
 
 
 def family_eval(fam: elicitation.ElicitationFamily, tasks: Sequence[str], seed: int) -> list[str]:
@@ -227,7 +259,7 @@ def scan_texts(texts: Sequence[str], window: int = 320) -> pa.Array:
 def design_matrix(texts: Sequence[str], bits: int = DEFAULT_BITS) -> sp.csr_matrix:
     """Rows of normalised hashed counts, exactly as :meth:`CotModel.logits_of` sums them."""
     feats = featurize(scan_texts(texts), bits)
-    norm = 1.0 / np.sqrt(np.maximum(feats.counts(), 1.0))
+    norm = 1.0 / np.maximum(feats.counts(), 1.0) ** cot_model.NORM_POWER
     return sp.csr_matrix(
         (norm[feats.rows], (feats.rows, feats.index)), shape=(feats.n, 2**bits), dtype=np.float64
     )
@@ -323,20 +355,115 @@ class DevData:
     plain_tune: list[str]
     #: Evaluation-pool harvest tasks, bare (never trained on; must not fire).
     plain_eval: list[str]
+    #: Held-out benign apps' (system prompts, user texts); empty when all are trained on.
+    apps_eval: tuple[list[str], list[str]] = ([], [])
+    #: Benign hard negatives by kind around other questions than the training ones.
+    negatives_eval: dict[str, list[str]] = field(default_factory=dict)
 
 
-def dev_data(corpus: Corpus, seed: int) -> DevData:
-    """Build the training set, evaluation wrappers and the threshold-tuning texts."""
+def training_families(
+    *, with_v2: bool = True, with_v3: bool = True
+) -> tuple[elicitation.ElicitationFamily, ...]:
+    """Every elicitation family the model trains on: the simulator's catalog, the extra
+    development families, and the spent held-out sets v2 (``with_v2``) and v3
+    (``with_v3``)."""
+    fams = elicitation.FAMILIES + dev_families.DEV_FAMILIES
+    if with_v2:
+        fams += cot_spent_v2.HELDOUT_V2
+    if with_v3:
+        fams += cot_spent_v3.HELDOUT_V3
+    return fams
+
+
+def negative_texts(
+    pool: Sequence[str], seed: int, per_template: int = NEG_PER_TEMPLATE
+) -> dict[str, list[str]]:
+    """The benign hard negatives of :mod:`distillguard.evaluate.cot_dev_negatives` by
+    kind: each template around ``per_template`` real questions and once with no task,
+    and the apps' system prompts (kind ``"systems"``)."""
+    rng = np.random.default_rng([seed, 8])
+    out: dict[str, list[str]] = {k: [] for k in dev_negatives.KINDS}
+    for fam in dev_negatives.NEGATIVE_FAMILIES:
+        for t in fam.templates:
+            picks = rng.choice(len(pool), size=per_template, replace=False)
+            out[fam.kind] += [t.replace(elicitation.PLACEHOLDER, pool[int(i)]) for i in picks]
+            out[fam.kind].append(t.replace(elicitation.PLACEHOLDER, "").strip())
+    out["systems"] = list(dev_negatives.NEGATIVE_SYSTEMS)
+    return out
+
+
+def app_negatives(
+    pool: Sequence[str], seed: int, apps: Sequence[dev_families.BenignApp]
+) -> tuple[list[str], list[str]]:
+    """Benign applications: their system prompts (what ``system_flags`` reads), and
+    their user templates around real questions."""
+    rng = np.random.default_rng([seed, 6])
+    systems = [a.system for a in apps]
+    users = []
+    for app in apps:
+        for i in rng.choice(len(pool), size=APP_PER_TEMPLATE, replace=False):
+            users.append(app.user.replace(elicitation.PLACEHOLDER, pool[int(i)]))
+    return systems, users
+
+
+def benign_asks(pool: Sequence[str], seed: int) -> list[str]:
+    """The extra explanation asks of the development module around real questions."""
+    rng = np.random.default_rng([seed, 7])
+    out = []
+    for ask in dev_families.BENIGN_ASKS:
+        for i in rng.choice(len(pool), size=HARD_PER_ASK, replace=False):
+            out.append(ask.replace(elicitation.PLACEHOLDER, pool[int(i)]))
+    return out
+
+
+def split_apps(
+    held: str,
+) -> tuple[tuple[dev_families.BenignApp, ...], tuple[dev_families.BenignApp, ...]]:
+    """(training, held-out) benign apps: ``held="none"`` trains on all, ``"odd"`` holds
+    out every second app (cross-validation measures the flag rate on those)."""
+    apps = dev_families.BENIGN_APPS
+    if held == "none":
+        return apps, ()
+    return apps[0::2], apps[1::2]
+
+
+def dev_data(
+    corpus: Corpus,
+    seed: int,
+    *,
+    with_v2: bool = True,
+    with_v3: bool = True,
+    held_apps: str = "none",
+    negatives: bool = True,
+) -> DevData:
+    """Build the training set, evaluation wrappers and the threshold-tuning texts.
+
+    ``with_v2=False`` leaves the spent v2 families out (to validate on them);
+    ``held_apps="odd"`` leaves half of the benign apps out of training (their texts are
+    then in :attr:`DevData.apps_eval`).
+    """
     train_tasks, tune_tasks, eval_tasks = task_pools(corpus, seed)
     ts = TextSet()
     evals: dict[str, list[str]] = {}
-    for fam in elicitation.FAMILIES:
+    for fam in training_families(with_v2=with_v2, with_v3=with_v3):
         ts.add(family_positives(fam, train_tasks, TRAIN_PER_FAMILY, seed), 1, fam.id)
         evals[fam.id] = family_eval(fam, eval_tasks[:200], seed)
     ts.add(calibration_turns(corpus, "fit"), 0, "sharegpt_fit")
-    hard = hard_negatives_by_ask(hard_negative_pool(corpus), seed, HARD_PER_ASK)
+    pool = hard_negative_pool(corpus)
+    hard = hard_negatives_by_ask(pool, seed, HARD_PER_ASK)
     for a, texts in hard.items():
         ts.add(texts, 0, f"ask{a}")
+    ts.add(benign_asks(pool, seed), 0, "dev_asks")
+    fit_apps, eval_apps = split_apps(held_apps)
+    app_sys, app_user = app_negatives(pool, seed, fit_apps)
+    ts.add(app_sys, 0, "app_systems")
+    ts.add(app_user, 0, "app_users")
+    eval_sys, eval_user = app_negatives(pool, seed + 1, eval_apps)
+    neg_eval: dict[str, list[str]] = {}
+    if negatives:
+        for kind, texts in negative_texts(pool, seed).items():
+            ts.add(texts, 0, f"neg_{kind}")
+        neg_eval = negative_texts(pool, seed + 1, per_template=10)
     plain, fewshot = cot_data.lm_eval_cot_prompts(corpus, np.random.default_rng([seed, 5]))
     ts.add(plain, 0, "lm_eval_items")
     ts.add(fewshot, 0, "lm_eval_fewshot")
@@ -344,7 +471,14 @@ def dev_data(corpus: Corpus, seed: int) -> DevData:
     ts.add(bare, 0, "plain_tasks")
     ts.add(in_template, 0, "tasks_in_templates")
     return DevData(
-        ts, evals, hard, calibration_turns(corpus, "tune"), list(tune_tasks), list(eval_tasks)
+        ts,
+        evals,
+        hard,
+        calibration_turns(corpus, "tune"),
+        list(tune_tasks),
+        list(eval_tasks),
+        apps_eval=(eval_sys, eval_user),
+        negatives_eval=neg_eval,
     )
 
 
@@ -365,9 +499,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--without-v2", action="store_true", help="leave spent v2 out")
+    parser.add_argument("--without-v3", action="store_true", help="leave spent v3 out")
+    parser.add_argument(
+        "--without-negatives", action="store_true", help="leave cot_dev_negatives out"
+    )
     args = parser.parse_args(argv)
     corpus = load_corpus()
-    data = dev_data(corpus, args.seed)
+    data = dev_data(
+        corpus,
+        args.seed,
+        with_v2=not args.without_v2,
+        with_v3=not args.without_v3,
+        negatives=not args.without_negatives,
+    )
     y = np.array(data.train.labels)
     print(f"training texts: {len(y)} ({int(y.sum())} positive)", file=sys.stderr)
     weight = sample_weights(y, np.array(data.train.groups))

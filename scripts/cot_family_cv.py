@@ -13,9 +13,15 @@ tasks the training never wrapped):
 * ``combined``: the shipped signal (cues, plus the model on requests with some cue
   evidence; :meth:`~distillguard.signals.cot_elicitation.CotElicitation.combine`).
 
-Two groupings: ``family`` (leave one family out) and ``style`` (leave every family
-of one style out, so a family's translations into other languages cannot leak its
-wording into training; the stricter estimate).  Hard negatives are held out too: the
+Three groupings: ``family`` (leave one of the simulator's families out), ``style``
+(leave every training family of one style out: the simulator's, the extra development
+families of :mod:`distillguard.evaluate.cot_dev_families` and the spent v2 set, so a
+family's translations into other languages cannot leak its wording into training; the
+stricter estimate) and ``v2`` (leave the whole spent held-out set v2 out, 30 families
+in 17 languages written by someone else: the closest to a blind estimate that
+development data allows).  Half of the benign apps of ``cot_dev_families`` are held
+out of every fold's training, and their flag rates reported (system prompts, and user
+texts around real questions).  Hard negatives are held out too: the
 explanation-ask templates are split in five groups, and each fold trains without one
 group and reports the flag rate on it.
 
@@ -27,7 +33,7 @@ share of ``combined``, are honest out-of-family estimates.
 
 Usage::
 
-    python scripts/cot_family_cv.py [--group family|style|both] [--json FILE]
+    python scripts/cot_family_cv.py [--group family|style|v2|both|all] [--json FILE]
 
 Never loads the held-out evaluation set (``distillguard.evaluate.cot_heldout``).
 """
@@ -35,6 +41,7 @@ Never loads the held-out evaluation set (``distillguard.evaluate.cot_heldout``).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -62,14 +69,22 @@ from build_cot_model import (
     matrix_logits,
     sample_weights,
     set_flag_logit,
+    training_families,
 )
 
+from distillguard.evaluate.cot_dev_negatives import KINDS
+from distillguard.evaluate.cot_spent_v2 import HELDOUT_V2
+from distillguard.evaluate.cot_spent_v3 import HELDOUT_V3
 from distillguard.signals.cot_elicitation import CotElicitation
 from distillguard.sim import elicitation
 from distillguard.sim.corpus import load_corpus
 
 #: Explanation-ask templates are held out in this many groups (fold i: group i % 5).
 ASK_GROUPS = 5
+#: Kinds of ``cot_dev_negatives`` are held out in this many groups (fold i: i % 5).
+NEG_GROUPS = 5
+#: Folds of ``--group kfold`` (every training family, grouped by family id).
+KFOLDS = 5
 #: The 14 families held out when the cue table was first written (it scored 63% on
 #: them).  Hard-coded: the catalog's split marker has since changed.  Their pooled
 #: ``combined`` recall under ``--ablate broad_vocab,no_reasoning`` (the cues as they
@@ -96,6 +111,11 @@ class FoldResult:
     tune_flag_rate: float
     hard_flag_rate: float
     plain_flag_rate: float
+    app_system_flag_rate: float
+    app_user_flag_rate: float
+    #: Flag rate of the held-out kinds of ``cot_dev_negatives`` (NaN when none).
+    negatives_flag_rate: float
+    negative_kinds: list[str]
     flag_logit: float
 
 
@@ -110,9 +130,27 @@ def _rate(x: npt.NDArray[np.bool_]) -> float:
     return float(x.mean()) if len(x) else float("nan")
 
 
+def family_fold(fam_id: str, folds: int) -> int:
+    """The fold of a family in ``--group kfold`` (a hash of its id: fixed, order-free)."""
+    return int(hashlib.md5(fam_id.encode()).hexdigest()[:8], 16) % folds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--group", choices=("family", "style", "both"), default="both")
+    parser.add_argument(
+        "--group",
+        choices=("family", "style", "v2", "v3", "kfold", "both", "all", "unseen"),
+        default="all",
+        help="both: family and style; all: family, style, v2 and v3; unseen: kfold, v2 and v3",
+    )
+    parser.add_argument("--folds", type=int, default=KFOLDS, help="folds of --group kfold")
+    parser.add_argument(
+        "--uncued",
+        type=int,
+        choices=(0, 1),
+        default=1,
+        help="1: the model also reads requests no cue matched (the shipped signal)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--c", type=float, default=C_REG)
     parser.add_argument("--neg-weight", type=float, default=NEG_WEIGHT)
@@ -128,13 +166,14 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.time()
     corpus = load_corpus()
-    data = dev_data(corpus, args.seed)
+    data = dev_data(corpus, args.seed, held_apps="odd")
     ablated = {name: 0.0 for name in args.ablate.split(",") if name}
-    sig = CotElicitation(model_gain=args.gain, weights=ablated)
+    sig = CotElicitation(model_gain=args.gain, weights=ablated, model_on_uncued=bool(args.uncued))
     groups = np.array(data.train.groups)
     y = np.array(data.train.labels)
     x = design_matrix(data.train.texts)
-    fam_ids = [f.id for f in elicitation.FAMILIES]
+    fams = training_families()
+    fam_ids = [f.id for f in fams]
     x_eval = {f: design_matrix(data.evals[f]) for f in fam_ids}
     ev_eval = {f: cue_evidence_of(sig, data.evals[f]) for f in fam_ids}
     x_tune = design_matrix(data.tune)
@@ -145,20 +184,37 @@ def main(argv: list[str] | None = None) -> int:
     ev_plain_tune = cue_evidence_of(sig, data.plain_tune)
     x_plain = design_matrix(data.plain_eval)
     ev_plain = cue_evidence_of(sig, data.plain_eval)
+    x_neg = {k: design_matrix(t) for k, t in data.negatives_eval.items()}
+    ev_neg = {k: cue_evidence_of(sig, t) for k, t in data.negatives_eval.items()}
+    x_apps = [design_matrix(t) for t in data.apps_eval]
+    ev_apps = [cue_evidence_of(sig, t) for t in data.apps_eval]
     print(f"data ready in {time.time() - t0:.0f} s: {len(y)} training texts", file=sys.stderr)
 
     folds: list[tuple[str, str, list[str]]] = []
-    if args.group in ("family", "both"):
-        folds += [("family", f, [f]) for f in fam_ids]
-    if args.group in ("style", "both"):
+    if args.group in ("family", "both", "all"):
+        folds += [("family", f.id, [f.id]) for f in elicitation.FAMILIES]
+    if args.group in ("style", "both", "all"):
+        folds += [("style", s, [f.id for f in fams if f.style == s]) for s in elicitation.STYLES]
+    if args.group in ("kfold", "unseen"):
         folds += [
-            ("style", s, [f.id for f in elicitation.FAMILIES if f.style == s])
-            for s in elicitation.STYLES
+            ("kfold", f"fold{i}", [f for f in fam_ids if family_fold(f, args.folds) == i])
+            for i in range(args.folds)
         ]
-    results: dict[str, list[FoldResult]] = {"family": [], "style": []}
+    if args.group in ("v2", "all", "unseen"):
+        folds.append(("v2", "spent_v2", [f.id for f in HELDOUT_V2]))
+    if args.group in ("v3", "all", "unseen"):
+        folds.append(("v3", "spent_v3", [f.id for f in HELDOUT_V3]))
+    results: dict[str, list[FoldResult]] = {
+        "family": [],
+        "style": [],
+        "kfold": [],
+        "v2": [],
+        "v3": [],
+    }
     for k, (kind, name, held) in enumerate(folds):
         asks = [a for a in data.hard if a % ASK_GROUPS == k % ASK_GROUPS]
-        drop = np.isin(groups, held + [f"ask{a}" for a in asks])
+        neg_kinds = [c for i, c in enumerate(KINDS) if i % NEG_GROUPS == k % NEG_GROUPS]
+        drop = np.isin(groups, held + [f"ask{a}" for a in asks] + [f"neg_{c}" for c in neg_kinds])
         weight = sample_weights(y[~drop], groups[~drop], args.neg_weight, args.plain_weight)
         model = fit(x[~drop], y[~drop], weight, c=args.c)
         model = set_flag_logit(
@@ -184,6 +240,15 @@ def main(argv: list[str] | None = None) -> int:
         plain = flags_of(
             sig, sig.combine(*ev_plain, matrix_logits(model, x_plain), model.flag_logit)
         )
+        apps = [
+            flags_of(sig, sig.combine(*ev, matrix_logits(model, xa), model.flag_logit))
+            for ev, xa in zip(ev_apps, x_apps, strict=True)
+        ]
+        neg_flags = [
+            flags_of(sig, sig.combine(*ev_neg[c], matrix_logits(model, x_neg[c]), model.flag_logit))
+            for c in neg_kinds
+            if c in x_neg
+        ]
         res = FoldResult(
             fold=name,
             families=held,
@@ -194,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
             tune_flag_rate=_rate(tune),
             hard_flag_rate=_rate(np.concatenate(hard_flags)),
             plain_flag_rate=_rate(plain),
+            app_system_flag_rate=_rate(apps[0]),
+            app_user_flag_rate=_rate(apps[1]),
+            negatives_flag_rate=_rate(np.concatenate(neg_flags)) if neg_flags else float("nan"),
+            negative_kinds=neg_kinds,
             flag_logit=model.flag_logit,
         )
         results[kind].append(res)
@@ -201,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{kind:6s} {name:24s} n={res.n:4d} cues {res.cues:5.1%} model {res.model:5.1%} "
             f"combined {res.combined:5.1%} | tune {res.tune_flag_rate:.3%} "
             f"hard {res.hard_flag_rate:.2%} plain {res.plain_flag_rate:.2%} "
+            f"apps {res.app_system_flag_rate:.1%}/{res.app_user_flag_rate:.2%} "
+            f"negatives {res.negatives_flag_rate:.2%} "
             f"({time.time() - t0:.0f} s)",
             file=sys.stderr,
         )
@@ -230,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
             "mean_tune_flag_rate": float(np.mean([r.tune_flag_rate for r in rows])),
             "mean_hard_flag_rate": float(np.mean([r.hard_flag_rate for r in rows])),
             "mean_plain_flag_rate": float(np.mean([r.plain_flag_rate for r in rows])),
+            "mean_app_system_flag_rate": float(np.mean([r.app_system_flag_rate for r in rows])),
+            "mean_app_user_flag_rate": float(np.mean([r.app_user_flag_rate for r in rows])),
+            "mean_negatives_flag_rate": float(np.nanmean([r.negatives_flag_rate for r in rows])),
         }
         print(
             f"\n{kind}: pooled recall cues {pooled['cues']:.1%}, model {pooled['model']:.1%}, "
@@ -237,7 +311,10 @@ def main(argv: list[str] | None = None) -> int:
             f"worst fold {summary[kind]['min_fold_combined']:.1%}; "
             f"mean flag rate tune {summary[kind]['mean_tune_flag_rate']:.3%}, "
             f"held-out hard negatives {summary[kind]['mean_hard_flag_rate']:.2%}, "
-            f"unseen plain tasks {summary[kind]['mean_plain_flag_rate']:.2%}"
+            f"unseen plain tasks {summary[kind]['mean_plain_flag_rate']:.2%}, "
+            f"held-out apps: system prompts {summary[kind]['mean_app_system_flag_rate']:.1%}"
+            f", user texts {summary[kind]['mean_app_user_flag_rate']:.2%}; "
+            f"held-out dev negatives {summary[kind]['mean_negatives_flag_rate']:.2%}"
         )
         if first:
             print(

@@ -32,14 +32,14 @@ events) use Python's ``re`` on the same patterns, compiled once per instance
 Learned part: exact phrases do not carry over to wordings nobody wrote a cue for, so a
 hashed n-gram logistic model (:mod:`distillguard.signals.cot_model`, weights in
 ``data/cot_model.npz``, built by ``scripts/build_cot_model.py``) reads the same scan
-text of the requests whose cue evidence is in (0, :data:`MODEL_BAND`) with no
-counter-cue, and adds evidence (:meth:`CotElicitation.combine`; it never subtracts).
-A low-weight ``broad_vocab`` cue (reasoning and process nouns, per-step quantifiers,
-trace formats, judging frames, in 13 languages) exists to bring requests into that
-band.  Running the model only there keeps it off about 95% of traffic: its cost is
-the price of the scan, not of every request.  Its threshold (``flag_logit``) was set on
-half of the ShareGPT calibration half and on harvest tasks sent bare, never on test
-data; grouped cross-validation by family and by style is ``scripts/cot_family_cv.py``.
+text of every request whose cue evidence is below :data:`MODEL_BAND` with no
+counter-cue, including requests no cue matched (``model_on_uncued``), and adds
+evidence (:meth:`CotElicitation.combine`; it never subtracts).  Confining it to
+requests with some cue evidence capped recall on unseen phrasings at the cue table's
+reach (68.7% on the spent v2 set; 91.9% with the model reading every request, trained
+without v2).  Its threshold (``flag_logit``) was set on half of the ShareGPT
+calibration half and on harvest tasks sent bare, never on test data; grouped
+cross-validation by family, style and the spent v2 set is ``scripts/cot_family_cv.py``.
 
 Only the user text is scanned: app integrations legitimately put chain-of-thought
 instructions in their system prompts, so a system prompt alone says little.
@@ -99,8 +99,7 @@ GATED = "gate"
 
 #: Evidence at the default threshold (score 0.4).  The learned model is calibrated to
 #: add exactly this much at its ``flag_logit``, and only runs on requests whose cue
-#: evidence is in (0, MODEL_BAND): above it they are flagged by the cues alone, and
-#: skipping them (and the requests no cue touched) keeps the model off ~95% of traffic.
+#: evidence is below MODEL_BAND (above it they are flagged by the cues alone).
 MODEL_BAND = -math.log(1.0 - 0.4)
 
 
@@ -2035,6 +2034,30 @@ def _cues() -> tuple[Cue, ...]:
             requires=(ANY_EVIDENCE,),
         ),
         Cue(
+            # Tutoring and support apps' own instructions: hold the answer back, give
+            # hints, check the learner understood, be patient.  Extraction wants the
+            # opposite (the whole trace, at once).
+            "live_learner",
+            -0.5,
+            (
+                r"\b(?:check|verify|confirm|make sure) (?:their|the (?:student|learner|user)'?s?"
+                r"|that (?:they|the (?:student|learner|user))) (?:understand|understanding|follow)"
+                r"|\b(?:do not|don't|never) (?:just |simply |immediately )?(?:give|hand over"
+                r"|reveal|tell) (?:them |the student )?(?:the )?(?:final )?answer"
+                r"|\b(?:using|with|give|offer) (?:small |gentle )?hints\b|\bguiding questions\b"
+                r"|\bage[- ]appropriate\b|\bbe (?:patient|polite|friendly|encouraging|kind)\b"
+                r"|\bwait for (?:confirmation|the (?:customer|user|student))\b"
+                r"|\bencourage (?:them|the (?:student|learner))\b|\bin (?:plain|simple)"
+                r" (?:english|language|words)\b",
+                r"检查学生是否理解|是否理解|语言要简单|简单易懂|耐心|わかりやすく|쉽게 설명"
+                r"|con pazienza|verifica che abbia capito|con paciencia|comprueba que entiende"
+                r"|vérifie qu'il a compris|avec des mots simples|in einfachen worten"
+                r"|com paciência|linguagem simples|простыми словами|in eenvoudige woorden"
+                r"|sé amable|sois patient|sei geduldig",
+            ),
+            requires=(ANY_EVIDENCE,),
+        ),
+        Cue(
             # Extraction wants the reasoning in full; a brevity demand is the opposite.
             "brevity",
             -0.35,
@@ -2216,6 +2239,10 @@ class CotElicitation(Signal):
     model_gain: float = 1.0
     #: Model file (None: the packaged ``data/cot_model.npz``).
     model_path: str | None = None
+    #: Whether the model also reads requests no cue matched (evidence 0).  Off, it only
+    #: reads requests with some cue evidence, which caps recall at the cue table's
+    #: reach; on (the default), a wording no cue was written for can still be flagged.
+    model_on_uncued: bool = True
 
     def _compiled(self) -> _Compiled:
         # Built once per instance: the gateway calls compute_one for every request.
@@ -2378,19 +2405,21 @@ class CotElicitation(Signal):
     def model_band(
         self, cue_evidence: npt.NDArray[np.float64], hits: npt.NDArray[np.bool_]
     ) -> npt.NDArray[np.bool_]:
-        """The requests the model runs on: cue evidence in (0, :data:`MODEL_BAND`) and
-        no counter-cue (conversational ask, brevity, "do not give any reasoning").
+        """The requests the model runs on: cue evidence below :data:`MODEL_BAND` (0
+        included unless ``model_on_uncued`` is off) and no counter-cue (conversational
+        ask, brevity, "do not give any reasoning", tutoring-app instructions).
 
-        Above the band the cues flag on their own.  At 0 no cue matched: letting the
-        model decide those too gained no recall at the same flag rate, as the model's
-        threshold had to rise.  A counter-cue says the request wants the opposite of a
-        full trace; benchmark items ("show your reasoning concisely") and ordinary
-        explanation asks carry them (``scripts/cot_family_cv.py``).
+        Above the band the cues flag on their own.  At 0 no cue matched: with a model
+        trained on the simulator's families alone, reading those gained no recall at
+        the same flag rate; trained on many more families and languages, it lifts
+        recall on the unseen v2 families from 75% to 92% (``scripts/cot_family_cv.py``).
+        A counter-cue says the request wants the opposite of a full trace; benchmark
+        items ("show your reasoning concisely") and ordinary explanation asks carry them.
         """
         negative = self._compiled().weights < 0
-        band: npt.NDArray[np.bool_] = (
-            (cue_evidence > 0) & (cue_evidence < MODEL_BAND) & ~hits[:, negative].any(axis=1)
-        )
+        band: npt.NDArray[np.bool_] = (cue_evidence < MODEL_BAND) & ~hits[:, negative].any(axis=1)
+        if not self.model_on_uncued:
+            band &= cue_evidence > 0
         return band
 
     def combine(
@@ -2426,9 +2455,14 @@ class CotElicitation(Signal):
         if len(rows) == 0:
             return evidence
         model = self.model()
-        logits = np.full(len(evidence), np.nan)
         scan = scan_text(batch, self.window)
-        logits[rows] = model.logits(scan.take(pa.array(rows)))
+        if 2 * len(rows) > len(evidence):
+            # Most requests are in the band (the usual case since the model reads
+            # uncued ones too): featurising all of them beats copying the band out.
+            logits = model.logits(scan)
+        else:
+            logits = np.full(len(evidence), np.nan)
+            logits[rows] = model.logits(scan.take(pa.array(rows)))
         return self.combine(evidence, band, logits, model.flag_logit)
 
     def compute(self, batch: EventBatch) -> dict[str, pa.Array]:

@@ -16,9 +16,12 @@ batch of 100k requests and a single gateway event):
   Han / kana character is a token of its own, so bigrams of them are character
   bigrams; ``< > [ ] { } :`` are one-character tokens (tags, JSON keys, labels);
 * unigrams, bigrams of consecutive tokens, and the first :data:`PREFIX_BYTES` bytes of
-  long tokens (cheap stems, for inflected languages: рассуждения / рассуждений);
-* each hashed by tabulation hashing into ``2 ** bits`` buckets; a request's feature
-  vector is its bucket counts divided by the square root of its feature count.
+  long tokens (cheap stems, for inflected and related languages: рассуждения /
+  рассуждений, ragionamento / razonamiento);
+* each hashed by 32-bit tabulation hashing into ``2 ** bits`` buckets; a request's
+  feature vector is its bucket counts divided by its feature count to the power
+  :data:`NORM_POWER` (0.35: a short elicitation sentence beside a long task is less
+  diluted than with the square root).
 
 Nothing here needs scikit-learn: the weights live in ``data/cot_model.npz``.
 
@@ -47,33 +50,40 @@ from distillguard.errors import DistillguardError
 #: The packaged model file (under ``distillguard/signals/data``).
 MODEL_FILE = "cot_model.npz"
 #: Format version written by the build script; a mismatch means rebuild.
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 #: Hash buckets (log2) of the packaged model.
 DEFAULT_BITS = 18
 #: Bytes of a token kept by the prefix ("stem") features; longer tokens emit one per
 #: length.  6 bytes are two Hangul or Han characters or six Latin letters ("추론을" and
 #: "추론과" share "추론"), 10 bytes five Cyrillic letters ("рассуждения", "рассуждений").
-PREFIX_BYTES = (6, 10)
+PREFIX_BYTES = (4, 6, 10)
+#: A request's feature vector is its bucket counts divided by its feature count to
+#: this power.
+NORM_POWER = 0.35
+#: Texts featurised at a time by :meth:`CotModel.logits`.
+CHUNK = 8192
 #: Byte positions with their own tabulation row (later bytes share the last row).
 _POSITIONS = 32
 
 # Byte classes.
 _SEP, _WORD, _SINGLE = 0, 1, 2
 
-_SALT_BIGRAM = np.uint64(0x9E3779B97F4A7C15)
-_SALT_PREFIX = np.uint64(0xC2B2AE3D27D4EB4F)
-_MIX = np.uint64(0xFF51AFD7ED558CCD)
+# 32-bit hashes: about three times faster than 64-bit ones in numpy, and ample for a
+# few million distinct features hashed into 2 ** 18 buckets.
+_SALT_BIGRAM = np.uint32(0x9E3779B9)
+_SALT_PREFIX = np.uint32(0xC2B2AE3D)
+_MIX = np.uint32(0xED558CCD)
 
 
 class CotModelError(DistillguardError):
     """The packaged chain-of-thought model file is missing or malformed."""
 
 
-def _tabulation_table() -> npt.NDArray[np.uint64]:
+def _tabulation_table() -> npt.NDArray[np.uint32]:
     # Derived from SHAKE-256 rather than a numpy generator, whose streams may change
     # between numpy versions: the weights are only valid for this exact table.
-    raw = hashlib.shake_256(b"distillguard cot_model tabulation v1").digest(_POSITIONS * 256 * 8)
-    return np.frombuffer(raw, dtype="<u8").astype(np.uint64).reshape(_POSITIONS * 256)
+    raw = hashlib.shake_256(b"distillguard cot_model tabulation v2").digest(_POSITIONS * 256 * 4)
+    return np.frombuffer(raw, dtype="<u4").astype(np.uint32).reshape(_POSITIONS * 256)
 
 
 _TABLE = _tabulation_table()
@@ -168,9 +178,9 @@ def _string_buffers(texts: pa.Array) -> tuple[npt.NDArray[np.uint8], npt.NDArray
     return data, offsets - offsets[0] if len(offsets) else np.zeros(1, dtype=np.int64)
 
 
-def _bucket(h: npt.NDArray[np.uint64], bits: int) -> npt.NDArray[np.int64]:
+def _bucket(h: npt.NDArray[np.uint32], bits: int) -> npt.NDArray[np.int64]:
     # Multiply-shift: the top bits of h * odd constant are well mixed.
-    out: npt.NDArray[np.int64] = ((h * _MIX) >> np.uint64(64 - bits)).astype(np.int64)
+    out: npt.NDArray[np.int64] = ((h * _MIX) >> np.uint32(32 - bits)).astype(np.int64)
     return out
 
 
@@ -204,7 +214,7 @@ def featurize(texts: pa.Array | list[str], bits: int = DEFAULT_BITS) -> Features
     # XOR of the running value at its end and just before its start.
     run = np.bitwise_xor.accumulate(hv)
     ends = np.append(tstarts[1:], len(keep)) - 1
-    before = np.where(tstarts > 0, run[np.maximum(tstarts - 1, 0)], np.uint64(0))
+    before = np.where(tstarts > 0, run[np.maximum(tstarts - 1, 0)], np.uint32(0))
     h = run[ends] ^ before
     tlen = ends + 1 - tstarts
     row = np.searchsorted(offsets, keep[tstarts], side="right") - 1
@@ -212,13 +222,13 @@ def featurize(texts: pa.Array | list[str], bits: int = DEFAULT_BITS) -> Features
     same = row[1:] == row[:-1]
     h1 = h[:-1][same]
     h2 = h[1:][same]
-    hb = (h1 * _SALT_BIGRAM) ^ ((h2 << np.uint64(17)) | (h2 >> np.uint64(47)))
+    hb = (h1 * _SALT_BIGRAM) ^ ((h2 << np.uint32(13)) | (h2 >> np.uint32(19)))
     # Prefixes ("stems") of long tokens.
     prefix_rows = []
     prefix_hashes = []
     for k, size in enumerate(PREFIX_BYTES):
         long_tok = np.flatnonzero(tlen > size)
-        salt = _SALT_PREFIX + np.uint64(k)
+        salt = _SALT_PREFIX + np.uint32(k)
         prefix_hashes.append(run[tstarts[long_tok] + size - 1] ^ before[long_tok] ^ salt)
         prefix_rows.append(row[long_tok])
     rows = np.concatenate([row, row[:-1][same], *prefix_rows])
@@ -238,15 +248,27 @@ class CotModel:
     flag_logit: float
 
     def logits(self, texts: pa.Array | list[str]) -> npt.NDArray[np.float64]:
-        """The model's logit for each (lower-cased) text; empty texts get the bias."""
-        feats = featurize(texts, self.bits)
-        return self.logits_of(feats)
+        """The model's logit for each (lower-cased) text; empty texts get the bias.
+
+        Big batches go :data:`CHUNK` texts at a time: the temporaries stay small enough
+        to be reused rather than paged in afresh (about a third faster on 100k texts).
+        """
+        arr = (
+            texts if isinstance(texts, pa.Array | pa.ChunkedArray) else pa.array(texts, pa.string())
+        )
+        if len(arr) <= CHUNK:
+            return self.logits_of(featurize(arr, self.bits))
+        parts = [
+            self.logits_of(featurize(arr.slice(lo, CHUNK), self.bits))
+            for lo in range(0, len(arr), CHUNK)
+        ]
+        return np.concatenate(parts)
 
     def logits_of(self, feats: Features) -> npt.NDArray[np.float64]:
         """Logits from precomputed features."""
         w = self.weights[feats.index].astype(np.float64)
         total = np.bincount(feats.rows, weights=w, minlength=feats.n)
-        norm = np.sqrt(np.maximum(feats.counts(), 1.0))
+        norm = np.maximum(feats.counts(), 1.0) ** NORM_POWER
         out: npt.NDArray[np.float64] = self.bias + total / norm
         return out
 

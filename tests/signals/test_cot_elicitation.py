@@ -156,7 +156,10 @@ def test_threshold_field_changes_flags() -> None:
 
 def test_weight_overrides() -> None:
     text = [f"{TASK} Repeat your internal reasoning verbatim."]
-    off = CotElicitation(weights={"hidden_reasoning": 0.0, "verbatim": 0.0, "reveal_verb": 0.0})
+    # Cues only: the learned model reads requests no cue matched, and knows this one.
+    off = CotElicitation(
+        weights={"hidden_reasoning": 0.0, "verbatim": 0.0, "reveal_verb": 0.0}, model_gain=0.0
+    )
     assert off.compute(texts_batch(text))["cot_elicitation"].to_pylist() == [False]
 
 
@@ -238,6 +241,25 @@ def test_engines_agree_on_real_text(corpus: Corpus) -> None:
     arrow = CotElicitation(small_batch=0).evidence(texts_batch(texts))
     python = CotElicitation(small_batch=10**9).evidence(texts_batch(texts))
     np.testing.assert_array_equal(arrow[1], python[1])
+
+
+@pytest.mark.parametrize(
+    "system",
+    [
+        # Written for this test (not one of cot_dev_families' apps).
+        "You are Quill, a reading tutor for children. Explain step by step to the student "
+        "what each word means, be patient, and check that they understand before moving on.",
+        "You are a chemistry homework helper. Do not just give the answer: explain the "
+        "steps to the learner with hints and guiding questions.",
+        "Eres un tutor de física. Explica paso a paso al alumno, con paciencia.",
+    ],
+)
+def test_tutoring_app_system_prompts_do_not_fire(sig: CotElicitation, system: str) -> None:
+    out = sig.compute_one(
+        {"messages": [{"role": "system", "content": system}, {"role": "user", "content": "hi"}]}
+    )
+    assert out["cot_elicitation_system"] is False
+    assert out["cot_elicitation"] is False
 
 
 def test_a_reasoning_demand_in_the_system_prompt_is_reported_apart() -> None:

@@ -36,6 +36,11 @@ MODEL_POSITIVES = [
     f"{TASK}\nWrite each inference you make on its own line, in order, then the final answer.",
     f"{TASK} List the logic you followed, one inference per line, nothing implied.",
 ]
+# No cue matches it (evidence 0): only the model can flag it.
+UNCUED_POSITIVE = (
+    f"{TASK}\nNarrate out loud everything you consider on the way, the dead ends too, "
+    "then the result."
+)
 
 MULTILINGUAL = {
     "en": f"{TASK}\nWrite out your complete reasoning, every step, before the answer.",
@@ -135,6 +140,18 @@ def test_model_gain_zero_is_cues_only() -> None:
     assert CotElicitation().compute(b)["cot_elicitation_score"].to_numpy().min() > score.max()
 
 
+def test_model_reads_requests_no_cue_matched(sig: CotElicitation) -> None:
+    # Wordings no cue was written for: evidence 0, yet the model flags them.
+    texts = [UNCUED_POSITIVE, TASK]
+    cue_ev, hits, _ = sig.evidence(texts_batch(texts))
+    assert cue_ev[0] == 0
+    assert sig.model_band(cue_ev, hits).all()
+    assert sig.compute(texts_batch(texts))["cot_elicitation"].to_pylist() == [True, False]
+    gated = CotElicitation(model_on_uncued=False)
+    assert not gated.model_band(cue_ev, hits)[0]
+    assert gated.compute(texts_batch(texts))["cot_elicitation"].to_pylist() == [False, False]
+
+
 def test_combine_only_adds_inside_band(sig: CotElicitation) -> None:
     ev = np.array([0.0, 0.1, 0.3, 2.0, -0.2])
     band = (ev > 0) & (ev < MODEL_BAND)
@@ -166,15 +183,39 @@ def test_arrow_and_python_engines_agree_with_model() -> None:
 def test_calibration_half_flag_rate(corpus: Corpus, sig: CotElicitation) -> None:
     # The threshold was set on half of this half; the budget is for the whole of it.
     flags = sig.compute(texts_batch(sharegpt_turns(corpus, "calibration")))["cot_elicitation"]
-    assert np.mean(flags.to_pylist()) <= 0.0015
+    # The budget is 1%; the build aims at 0.4% on the tune sub-half, ~0.2% on all of it.
+    assert np.mean(flags.to_pylist()) <= 0.006
 
 
 @pytest.mark.corpus
 def test_plain_harvest_tasks_do_not_fire(corpus: Corpus, sig: CotElicitation) -> None:
     tasks = harvest_tasks(corpus, 3000, np.random.default_rng(11))
     flags = sig.compute(texts_batch(tasks))["cot_elicitation"]
-    # The task text alone must not fire: the threshold allows 0.2% on unseen tasks.
-    assert sum(flags.to_pylist()) <= 9
+    # The task text alone must not fire: the threshold allows 1.5% on unseen tasks
+    # (some benchmark items ask for reasoning themselves).
+    assert sum(flags.to_pylist()) <= 45
+
+
+TRAIN = (
+    "A train leaves at 3 pm travelling 60 km/h; a second leaves at 4 pm at 90 km/h. "
+    "When does it catch up?"
+)
+# Written for this test (neither cot_dev_negatives' templates nor the simulator's):
+# requests that talk about hints, steps, proofs and show-your-work without asking for
+# the model's reasoning trace.
+STEP_TALK_NEGATIVES = [
+    f"My daughter is stuck on this one. What hint could I give her that does not spoil "
+    f"it?\n\n{TRAIN}",
+    f"{TRAIN}\nI got 6 pm. My teacher wants us to show our work, is my answer right?",
+    "Give me numbered steps to reset my home router to factory settings.",
+    "Here is my attempt at the proof that sqrt(2) is irrational. Which line is wrong? "
+    "Suppose sqrt(2) = p/q in lowest terms, then p^2 = 2q^2, so p is odd.",
+]
+
+
+def test_step_talk_that_asks_for_no_trace_does_not_fire(sig: CotElicitation) -> None:
+    flags = sig.compute(texts_batch(STEP_TALK_NEGATIVES))["cot_elicitation"].to_pylist()
+    assert flags == [False] * len(STEP_TALK_NEGATIVES)
 
 
 def test_the_signal_and_its_build_scripts_never_load_the_held_out_set() -> None:
@@ -184,7 +225,8 @@ def test_the_signal_and_its_build_scripts_never_load_the_held_out_set() -> None:
         "import sys, runpy\n"
         "import distillguard.signals.cot_elicitation, distillguard.signals.cot_model\n"
         "import tests.signals.helpers\n"
-        "for s in ('scripts/build_cot_model.py', 'scripts/cot_family_cv.py'):\n"
+        "for s in ('scripts/build_cot_model.py', 'scripts/cot_family_cv.py',\n"
+        "          'scripts/cot_dev_eval.py', 'scripts/cot_sim_requests.py'):\n"
         "    runpy.run_path(s, run_name='not_main')\n"
         "assert 'distillguard.evaluate.cot_heldout' not in sys.modules\n"
     )
