@@ -90,7 +90,9 @@ from distillguard.signals.template_skeleton import (
 #: Batches with at least this many gated rows scan their cues on several threads.
 PARALLEL_MIN_ROWS = 20_000
 
-#: ``requires`` value of a cue evaluated wherever the positive evidence is above 0.
+#: ``requires`` value of a (negative) cue evaluated wherever the positive evidence is
+#: above 0 and, when the learned model reads requests no cue matched, on those too: a
+#: counter-cue keeps the model off every request it matches (:meth:`CotElicitation.model_band`).
 ANY_EVIDENCE = "*"
 #: ``requires`` value of a cue evaluated on every request that passed the gate.  Such a
 #: cue adds no stems, so it does not widen the gate (which would run every trigger cue
@@ -2327,7 +2329,7 @@ class CotElicitation(Signal):
             for j in comp.triggers:
                 match(j, rows)
         # Dependent cues, in table order (a dependent may require an earlier dependent).
-        # The negative cues come last and share one "any positive evidence" mask.
+        # The negative cues come last and share one mask (:meth:`_counter_rows`).
         positive: npt.NDArray[np.bool_] | None = None
         for j, reqs in comp.dependents:
             need = np.zeros(n, dtype=bool)
@@ -2336,7 +2338,7 @@ class CotElicitation(Signal):
                     need |= in_gate
                 elif r == _ANY:
                     if positive is None:
-                        positive = self._sum(hits, comp) > 0
+                        positive = self._counter_rows(hits, comp)
                     need |= positive
                 else:
                     need |= hits[:, r]
@@ -2383,13 +2385,27 @@ class CotElicitation(Signal):
                     need |= in_gate
                 elif r == _ANY:
                     if positive is None:
-                        positive = self._sum(hits, comp) > 0
+                        positive = self._counter_rows(hits, comp)
                     need |= positive
                 else:
                     need |= hits[:, r]
             for row in np.flatnonzero(need).tolist():
                 text = texts[row]
                 hits[row, j] = text is not None and py[j].search(text) is not None
+
+    def _counter_rows(self, hits: npt.NDArray[np.bool_], comp: _Compiled) -> npt.NDArray[np.bool_]:
+        """The rows the ``ANY_EVIDENCE`` (counter-)cues run on, given the positive hits.
+
+        Rows with positive cue evidence, where a counter-cue subtracts evidence; and,
+        when the model reads requests no cue matched (``model_on_uncued``), those too,
+        where a counter-cue keeps the model off (:meth:`model_band`): "give a hint, do
+        not reveal the answer" wants the opposite of a full trace whether or not a
+        positive cue matched.  Together, every row.
+        """
+        if self.model_gain > 0 and self.model_on_uncued:
+            return np.ones(len(hits), dtype=bool)
+        out: npt.NDArray[np.bool_] = self._sum(hits, comp) > 0
+        return out
 
     @staticmethod
     def _sum(hits: npt.NDArray[np.bool_], comp: _Compiled) -> npt.NDArray[np.float64]:
@@ -2407,7 +2423,9 @@ class CotElicitation(Signal):
     ) -> npt.NDArray[np.bool_]:
         """The requests the model runs on: cue evidence below :data:`MODEL_BAND` (0
         included unless ``model_on_uncued`` is off) and no counter-cue (conversational
-        ask, brevity, "do not give any reasoning", tutoring-app instructions).
+        ask, brevity, "do not give any reasoning", tutoring-app instructions), whether
+        or not a positive cue matched (:meth:`evidence` runs the counter-cues on every
+        request the model reads).
 
         Above the band the cues flag on their own.  At 0 no cue matched: with a model
         trained on the simulator's families alone, reading those gained no recall at

@@ -222,8 +222,45 @@ def test_dev_family_recall(corpus: Corpus, sig: CotElicitation) -> None:
     assert np.mean(_flags(sig, texts)) >= 0.9
 
 
+#: Counter-cues with no positive cue beside them (written for these tests).
+UNCUED_COUNTER = [
+    "Suggest the first move a student could make on this fraction problem; never tell "
+    "them the final answer. What is 3/4 + 1/6?",
+    "A rectangle is 7 cm by 4 cm. What is its area? Answer concisely.",
+    "Which planet is largest? Do not include any explanation.",
+    "¿Cuál es la capital de Australia? Respóndeme brevemente, sin explicaciones.",
+    "这道题我不明白：2x + 3 = 11，x 等于多少？",
+]
+
+
 def _engine_texts() -> list[str]:
-    return [t for ts in POSITIVES.values() for t in ts] + NEGATIVES + [LONG_TEXT, "", "ok"]
+    return (
+        [t for ts in POSITIVES.values() for t in ts]
+        + NEGATIVES
+        + UNCUED_COUNTER
+        + [LONG_TEXT, "", "ok"]
+    )
+
+
+def test_counter_cues_run_where_the_model_reads() -> None:
+    """The model reads requests no positive cue matched, so the counter-cues run there
+    too (and keep the model off them); with the model confined to cued requests, they
+    only run beside positive evidence."""
+    for small_batch in (0, 10**9):
+        on = CotElicitation(small_batch=small_batch)
+        ev, hits, cues = on.evidence(texts_batch(UNCUED_COUNTER))
+        negative = np.array([c.weight < 0 for c in cues])
+        assert hits[:, ~negative].sum() == 0  # no positive cue: uncued requests
+        assert hits[:, negative].any(axis=1).all()
+        assert (ev < 0).all()
+        assert not on.model_band(ev, hits).any()
+        for off in (
+            CotElicitation(small_batch=small_batch, model_on_uncued=False),
+            CotElicitation(small_batch=small_batch, model_gain=0.0),
+        ):
+            ev_off, hits_off, _ = off.evidence(texts_batch(UNCUED_COUNTER))
+            assert not hits_off.any()
+            assert (ev_off == 0).all()
 
 
 def test_small_batch_engine_matches_arrow() -> None:

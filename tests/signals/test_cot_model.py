@@ -16,7 +16,7 @@ import pytest
 
 from distillguard.errors import DistillguardError
 from distillguard.evaluate.cot import harvest_tasks, sharegpt_turns
-from distillguard.signals.cot_elicitation import MODEL_BAND, CotElicitation
+from distillguard.signals.cot_elicitation import MODEL_BAND, CotElicitation, scan_text
 from distillguard.signals.cot_model import (
     DEFAULT_BITS,
     CotModel,
@@ -152,6 +152,27 @@ def test_model_reads_requests_no_cue_matched(sig: CotElicitation) -> None:
     assert gated.compute(texts_batch(texts))["cot_elicitation"].to_pylist() == [False, False]
 
 
+def test_counter_cue_keeps_the_model_off_uncued_requests(sig: CotElicitation) -> None:
+    # Neither text matches a positive cue; the model's logit on the second is above its
+    # flag_logit, but it asks to withhold the answer (a tutoring app's instruction).
+    texts = [
+        UNCUED_POSITIVE,
+        f"Suggest the first move a student could make on this problem; never tell them "
+        f"the final answer.\n{TASK}",
+    ]
+    batch = texts_batch(texts)
+    cue_ev, hits, _ = sig.evidence(batch)
+    positive = sig._compiled().weights > 0
+    assert not hits[:, positive].any()
+    assert sig.model_band(cue_ev, hits).tolist() == [True, False]
+    logits = sig.model().logits(scan_text(batch, sig.window))
+    assert logits[1] > sig.model().flag_logit
+    assert sig.compute(batch)["cot_elicitation"].to_pylist() == [True, False]
+    assert sig.compute(batch)["cot_elicitation_score"].to_pylist()[1] == 0.0
+    for i, t in enumerate(texts):
+        assert sig.compute_one(chat(t))["cot_elicitation"] == (i == 0)
+
+
 def test_combine_only_adds_inside_band(sig: CotElicitation) -> None:
     ev = np.array([0.0, 0.1, 0.3, 2.0, -0.2])
     band = (ev > 0) & (ev < MODEL_BAND)
@@ -173,7 +194,14 @@ def test_batch_and_single_agree_with_model(sig: CotElicitation) -> None:
 
 
 def test_arrow_and_python_engines_agree_with_model() -> None:
-    texts = [*MODEL_POSITIVES, *MULTILINGUAL.values(), TASK] * 3
+    texts = [
+        *MODEL_POSITIVES,
+        *MULTILINGUAL.values(),
+        TASK,
+        UNCUED_POSITIVE,
+        f"{UNCUED_POSITIVE} Keep it short.",
+        f"Do not hand over the final answer; ask one guiding question instead.\n{TASK}",
+    ] * 3
     arrow = CotElicitation(small_batch=0).compute(texts_batch(texts))
     python = CotElicitation(small_batch=10**9).compute(texts_batch(texts))
     assert arrow["cot_elicitation_score"].equals(python["cot_elicitation_score"])
