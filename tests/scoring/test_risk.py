@@ -148,7 +148,7 @@ def test_flags_scattered_inside_a_fixed_template_are_discounted() -> None:
             ]
         )
     )  # fmt: skip
-    assert feats["cot_scattered"].tolist()[1:] == [0.0, 0.0, 0.0]
+    assert list(feats["cot_scattered"])[1:] == [0.0, 0.0, 0.0]
     assert feats["cot_scattered"][0] == pytest.approx(18 * (1 - 0.06 / 0.5))
     assert feats["template_cot_share"][0] == pytest.approx(0.06)
     terms = evidence(feats, ScoringConfig(), {"cot": 0.01})["cot"]
