@@ -29,7 +29,7 @@ from typing import Any, Final
 import pyarrow as pa
 
 from distillguard.errors import DistillguardError
-from distillguard.ingest.store import KEY_SPEC, PART_SPEC
+from distillguard.ingest.store import COT_KEY_KINDS, KEY_SPEC, PART_SPEC
 from distillguard.schema import EVENT_SCHEMA, TIMESTAMP_TYPE
 from distillguard.signals import EventBatch, Signal, available, create
 
@@ -165,6 +165,9 @@ def fold_item(event: Event) -> FoldItem:
     keys = tuple(
         (kind, str(event[col])) for kind, col in KEY_COLUMNS.items() if event.get(col) is not None
     )
+    if sums["cot_n"]:
+        # Mirrors the store's ``cot_<kind>`` keys (``COT_CONDITION`` is what cot_n counts).
+        keys += tuple((f"cot_{kind}", key) for kind, key in keys if kind in COT_KEY_KINDS)
     attrs: dict[str, str] = {}
     if event.get("account_tier") is not None:
         attrs["tier"] = str(event["account_tier"])
@@ -260,6 +263,7 @@ def prune_days(raw: RawProfile, first_day: str | None) -> list[str]:
 
 #: Key statistics the batch profile computes from ``profile_keys``.
 _TOP_KINDS: Final = {"top_prefix_n": "prefix", "top_suffix_n": "suffix", "top_system_n": "system"}
+_TOP_COT_KINDS: Final = {f"top_{kind}_cot_n": kind for kind in COT_KEY_KINDS}
 _DISTINCT_KINDS: Final = {
     "distinct_prefixes": "prefix",
     "distinct_ips": "ip",
@@ -289,6 +293,15 @@ def merge_profile(account_id: str, raw: RawProfile) -> dict[str, Any]:
         by_kind.setdefault(kind, []).append(n)
     for col, kind in _TOP_KINDS.items():
         row[col] = max(by_kind[kind]) if kind in by_kind else None
+    # Among each kind's most used keys (ties), the most chain-of-thought requests.
+    tops: dict[str, float] = {k: max(by_kind[k]) for k in COT_KEY_KINDS if k in by_kind}
+    top_cot: dict[str, float] = {}
+    for (kind, key), n in totals.items():
+        if tops.get(kind) == n:
+            c = totals.get((f"cot_{kind}", key), 0.0)
+            top_cot[kind] = max(top_cot.get(kind, 0.0), c)
+    for col, kind in _TOP_COT_KINDS.items():
+        row[col] = top_cot.get(kind)
     for col, kind in _DISTINCT_KINDS.items():
         row[col] = len(by_kind.get(kind, ()))
     row["tier"] = raw.attrs.get("tier")
@@ -308,6 +321,7 @@ def profiles_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     for name in PART_COLUMNS:
         fields.append(pa.field(name, TIMESTAMP_TYPE if name in TS_COLUMNS else pa.float64()))
     fields += [pa.field(c, pa.float64()) for c in _TOP_KINDS]
+    fields += [pa.field(c, pa.float64()) for c in _TOP_COT_KINDS]
     fields += [pa.field(c, pa.int64()) for c in _DISTINCT_KINDS]
     fields += [
         pa.field("tier", pa.string()),

@@ -32,7 +32,7 @@ from distillguard.errors import DistillguardError, InputError
 from distillguard.ingest import QuarantineRecord, iter_event_batches
 from distillguard.signals import EventBatch, Signal, available, create
 
-STORE_VERSION: Final = 2
+STORE_VERSION: Final = 3
 #: Characters of the last user message and system prompt kept per event.
 TEXT_CHARS: Final = 2000
 SYSTEM_CHARS: Final = 600
@@ -45,6 +45,9 @@ META_COLUMNS: Final = (
 )  # fmt: skip
 
 HOURS: Final = tuple(f"h{h:02d}" for h in range(24))
+#: A request that counts as chain-of-thought elicitation in a profile (benchmark
+#: items that ask for step-by-step answers are evaluation traffic, not harvesting).
+COT_CONDITION: Final = "cot_elicitation AND NOT benchmark_match"
 
 #: Per account-day summary: (column, SQL expression over events, merge function).
 #: This single list defines the parts, how each is computed from events, and how
@@ -55,7 +58,7 @@ PART_SPEC: Final[tuple[tuple[str, str, str], ...]] = (
     ("prompt_tokens", "coalesce(sum(prompt_tokens), 0)", "sum"),
     ("completion_tokens", "coalesce(sum(completion_tokens), 0)", "sum"),
     ("reasoning_tokens", "coalesce(sum(reasoning_tokens), 0)", "sum"),
-    ("cot_n", "count(*) FILTER (WHERE cot_elicitation AND NOT benchmark_match)", "sum"),
+    ("cot_n", f"count(*) FILTER (WHERE {COT_CONDITION})", "sum"),
     ("cot_score_sum", "coalesce(sum(cot_elicitation_score), 0)", "sum"),
     ("cap_coding", "count(*) FILTER (WHERE capability = 'coding')", "sum"),
     ("cap_math", "count(*) FILTER (WHERE capability = 'math')", "sum"),
@@ -95,6 +98,11 @@ KEY_SPEC: Final[dict[str, str]] = {
     "payment": "payment_fingerprint",
     "model": "model",
 }
+#: Template kinds whose keys are also counted over chain-of-thought requests only,
+#: as kind ``cot_<kind>``: how much of one user-message template's traffic elicits
+#: reasoning.  (A fixed system prompt is left out: harvest scripts send one too, and
+#: it says nothing about where the flagged words came from.)
+COT_KEY_KINDS: Final = ("prefix", "suffix")
 
 
 @dataclass
@@ -186,6 +194,9 @@ class Store:
         ).fetchall()
         rows = con.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchall()
         row = rows[0] if rows else None
+        if row is not None and int(row[0]) == 2:
+            self._migrate_from_2()
+            return
         if row is not None and int(row[0]) != STORE_VERSION:
             raise InputError(
                 f"store version {row[0]} is not supported "
@@ -234,6 +245,21 @@ class Store:
         ).fetchall()
         con.execute("INSERT INTO meta VALUES ('store_version', ?)", [str(STORE_VERSION)]).fetchall()
         con.execute("COMMIT").fetchall()
+
+    def _migrate_from_2(self) -> None:
+        """Add version 3's ``cot_*`` template keys, computed from the stored events."""
+        con = self.con
+        con.execute("BEGIN").fetchall()
+        try:
+            cot_kinds = [f"cot_{k}" for k in COT_KEY_KINDS]
+            con.execute(f"INSERT INTO profile_keys {_key_selects('', cot_kinds)}").fetchall()
+            con.execute(
+                "UPDATE meta SET value = ? WHERE key = 'store_version'", [str(STORE_VERSION)]
+            ).fetchall()
+            con.execute("COMMIT").fetchall()
+        except BaseException:
+            con.execute("ROLLBACK").fetchall()
+            raise
 
     # ------------------------------------------------------------------ loading
     def _storage_table(self, table: pa.Table, source: str) -> pa.Table:
@@ -350,14 +376,8 @@ class Store:
             SELECT account_id, day, {exprs} FROM ev GROUP BY account_id, day
             """
         ).fetchall()
-        selects = " UNION ALL ".join(
-            f"SELECT account_id, day, '{kind}' AS kind, CAST({expr} AS VARCHAR) AS key, "
-            "count(*) AS n "
-            f"FROM events JOIN t USING (account_id, day) WHERE {expr} IS NOT NULL "
-            f"GROUP BY account_id, day, {expr}"
-            for kind, expr in KEY_SPEC.items()
-        )
-        con.execute(f"INSERT INTO profile_keys {selects}").fetchall()
+        keys = _key_selects("JOIN t USING (account_id, day)")
+        con.execute(f"INSERT INTO profile_keys {keys}").fetchall()
         return touched
 
     # ------------------------------------------------------------------ reading
@@ -415,6 +435,21 @@ class Store:
                     count(*) FILTER (WHERE kind = 'model') AS distinct_models
                 FROM keys GROUP BY account_id
             ),
+            top_keys AS (
+                SELECT account_id, kind, key, n FROM keys
+                WHERE kind IN ('prefix', 'suffix')
+                QUALIFY n = max(n) OVER (PARTITION BY account_id, kind)
+            ),
+            top_cot AS (
+                -- Among an account's most used templates of each kind (ties), the
+                -- largest count of chain-of-thought requests inside one of them.
+                SELECT t.account_id,
+                    max(coalesce(c.n, 0)) FILTER (WHERE t.kind = 'prefix') AS top_prefix_cot_n,
+                    max(coalesce(c.n, 0)) FILTER (WHERE t.kind = 'suffix') AS top_suffix_cot_n
+                FROM top_keys t LEFT JOIN keys c
+                  ON c.account_id = t.account_id AND c.kind = 'cot_' || t.kind AND c.key = t.key
+                GROUP BY t.account_id
+            ),
             attrs AS (
                 SELECT account_id,
                     arg_max(account_tier, ts) AS tier,
@@ -424,7 +459,8 @@ class Store:
                 GROUP BY account_id
             )
             SELECT * FROM merged
-            LEFT JOIN key_stats USING (account_id) LEFT JOIN attrs USING (account_id)
+            LEFT JOIN key_stats USING (account_id) LEFT JOIN top_cot USING (account_id)
+            LEFT JOIN attrs USING (account_id)
             ORDER BY account_id
         """
         try:
@@ -434,6 +470,23 @@ class Store:
         finally:
             if groups is not None:
                 self.con.unregister("profile_groups")
+
+
+def _key_selects(join: str, kinds: Sequence[str] | None = None) -> str:
+    """SQL selecting ``profile_keys`` rows from ``events`` (joined with ``join``).
+
+    ``kinds`` limits it to those kinds (all of ``KEY_SPEC`` and the ``cot_`` kinds
+    by default).
+    """
+    specs = [(kind, expr, "TRUE") for kind, expr in KEY_SPEC.items()]
+    specs += [(f"cot_{k}", KEY_SPEC[k], COT_CONDITION) for k in COT_KEY_KINDS]
+    return " UNION ALL ".join(
+        f"SELECT account_id, day, '{kind}' AS kind, CAST({expr} AS VARCHAR) AS key, "
+        f"count(*) AS n FROM events {join} WHERE {expr} IS NOT NULL AND ({cond}) "
+        f"GROUP BY account_id, day, {expr}"
+        for kind, expr, cond in specs
+        if kinds is None or kind in kinds
+    )
 
 
 def _window_clause(start: dt.date | None, end: dt.date | None) -> tuple[str, list[Any]]:

@@ -22,6 +22,11 @@ F64 = npt.NDArray[np.float64]
 
 #: Strength of the population prior, in requests.
 PRIOR_REQUESTS: Final = 20.0
+#: A template dominates an account when it carries at least this share of its requests.
+DOMINANT_TEMPLATE: Final = 0.8
+#: Chain-of-thought share inside a dominant template at which its flagged requests
+#: count in full (see :func:`scattered_cot`).
+TEMPLATE_COT_FULL: Final = 0.5
 #: Tiers that public reports say were farmed for distillation (and many real users use).
 FARMED_TIERS: Final = frozenset({"free", "edu", "research", "startup"})
 HOURS: Final = tuple(f"h{h:02d}" for h in range(24))
@@ -34,6 +39,8 @@ FEATURES: Final[dict[str, str]] = {
     "tokens_per_request": "mean tokens returned per request",
     "reasoning_tokens": "reasoning tokens returned",
     "cot_share": "share of requests eliciting chain-of-thought (benchmark items excluded)",
+    "template_cot_share": "chain-of-thought share in the dominant template (all requests if none)",
+    "cot_scattered": "chain-of-thought requests scattered in a fixed template, counted less",
     "target_share": "share of requests targeting coding, math, reasoning or tool use",
     "coding_share": "share of coding requests",
     "math_share": "share of math requests",
@@ -56,6 +63,43 @@ def shrunk(k: F64, n: F64, p0: float, strength: float = PRIOR_REQUESTS) -> F64:
     """Posterior-mean rate of ``k`` hits in ``n`` under a Beta prior centred on ``p0``."""
     out: F64 = (k + strength * p0) / (n + strength)
     return out
+
+
+def scattered_cot(n: F64, tops: list[tuple[F64, F64]]) -> tuple[F64, F64]:
+    """Chain-of-thought flags discounted as scattered in a fixed template, and its CoT share.
+
+    ``tops`` holds, per template kind of the user message (prefix, suffix), the
+    requests of the account's most used template and how many of them were flagged.  A template
+    that asks for the model's reasoning does so on every request it wraps; an
+    application whose one fixed template carries a few flagged requests (a grading
+    app whose students paste "continue your reasoning") shows user content tripping
+    the detector, not the template harvesting.  Inside a template that carries at
+    least :data:`DOMINANT_TEMPLATE` of the requests, flags count in proportion to
+    their share up to :data:`TEMPLATE_COT_FULL`; the rest are returned as
+    *scattered*.  Every dominant kind must agree (the smallest discount wins): a
+    harvester whose fixed prefix is bland but whose fixed suffix elicits reasoning
+    keeps its full count.  System prompts are left out: a fixed one (harvest scripts
+    send one too) says nothing about where the flagged words came from, and on
+    red-team development traffic counting it discounted a covert operation's
+    sparse elicitation.  The share is -1 where no template dominates.
+
+    >>> n = np.array([200.0, 200.0, 10.0])
+    >>> app = (np.array([200.0, 200.0, 2.0]), np.array([10.0, 190.0, 1.0]))
+    >>> d, share = scattered_cot(n, [app])
+    >>> d.round(1).tolist(), share.round(3).tolist()
+    ([9.0, 0.0, 0.0], [0.05, 0.95, -1.0])
+    """
+    scattered = np.full(len(n), np.inf)
+    share = np.full(len(n), -1.0)
+    for top, cot in tops:
+        cot = np.minimum(cot, top)
+        dominant = top >= DOMINANT_TEMPLATE * n
+        rate = cot / np.maximum(top, 1.0)
+        d = cot * (1.0 - np.minimum(1.0, rate / TEMPLATE_COT_FULL))
+        scattered = np.where(dominant, np.minimum(scattered, d), scattered)
+        share = np.where(dominant, np.maximum(share, rate), share)
+    out: F64 = np.where(np.isinf(scattered), 0.0, scattered)
+    return out, share
 
 
 def _col(t: pa.Table, name: str, default: float = 0.0) -> F64:
@@ -82,6 +126,15 @@ def account_features(profiles: pa.Table) -> dict[str, F64 | list[str]]:
     caps = {c: _col(profiles, f"cap_{c}") for c in ("coding", "math", "reasoning", "agentic")}
     target = sum(caps.values())
     out["cot_share"] = cot / n
+    scattered, tmpl_share = scattered_cot(
+        n,
+        [
+            (_col(profiles, f"top_{k}_n"), _col(profiles, f"top_{k}_cot_n"))
+            for k in ("prefix", "suffix")
+        ],
+    )
+    out["template_cot_share"] = np.where(tmpl_share < 0, cot / n, tmpl_share)
+    out["cot_scattered"] = scattered
     out["target_share"] = np.asarray(target / n, dtype=np.float64)
     for c, v in caps.items():
         out[f"{c}_share"] = v / n
@@ -121,7 +174,7 @@ def account_features(profiles: pa.Table) -> dict[str, F64 | list[str]]:
     out["tier"] = [t or "" for t in tiers]
     out["farmed_tier"] = np.asarray([1.0 if t in FARMED_TIERS else 0.0 for t in tiers])
     out["distinct_ips"] = _col(profiles, "distinct_ips")
-    out["_cot_n"] = cot
+    out["_cot_n"] = cot - scattered
     out["_target_n"] = np.asarray(target, dtype=np.float64)
     out["_single_n"] = (1.0 - _col(profiles, "followup_n") / n) * n
     out["_harvest_n"] = _col(profiles, "harvest_score_sum")

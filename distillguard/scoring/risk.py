@@ -37,32 +37,7 @@ VERDICTS: Final = ("allow", "watch", "restrict", "block")
 DEFAULT_FPR: Final[dict[str, float]] = {"watch": 0.01, "restrict": 0.001, "block": 0.0002}
 #: Behavioural evidence at which account context (age, tier) counts in full.
 CONTEXT_GATE: Final = 0.5
-#: Excess chain-of-thought share (over the benign base rate) at which the
-#: chain-of-thought term counts in full; below it the term fades quadratically.
-#: Off (0) by default: on dev seeds 200-202 a ramp at 0.1 did not lower the app
-#: false-positive rate (their flagged shares are 10-18%) and lowered the calibrated
-#: thresholds by shrinking the low-volume benign tail.
-COT_MIN_SHARE: Final = 0.0
 NEW_ACCOUNT_DAYS: Final = 30.0
-
-
-def _share_ramp(excess: F64, full_at: float) -> F64:
-    """Weight of an excess share: ``excess / full_at`` up to 1 (1 everywhere if ``full_at <= 0``).
-
-    A few percent of an application's thousands of requests tripping the
-    chain-of-thought detector ("explain step by step" in one fixed app template, or
-    detector noise) is weak evidence, while a harvester that hides elicitation among
-    cover traffic still elicits reasoning in a large share of its requests (a
-    quarter or more with 55% cover).  Scaling the term by this ramp makes it
-    quadratic in small excess shares and leaves large ones linear, as before.
-
-    >>> _share_ramp(np.array([0.0, 0.05, 0.1, 0.4]), 0.1).tolist()
-    [0.0, 0.5, 1.0, 1.0]
-    """
-    if full_at <= 0:
-        return np.ones_like(excess)
-    out: F64 = np.minimum(1.0, excess / full_at)
-    return out
 
 
 def _excess(rate: F64, p0: float) -> F64:
@@ -93,9 +68,6 @@ class ScoringConfig:
             "farmed_tier": 0.2,
         }
     )
-    #: Excess chain-of-thought share at which that term counts in full (see
-    #: :func:`_share_ramp`); 0 turns the ramp off.
-    cot_min_share: float = COT_MIN_SHARE
 
 
 @dataclass
@@ -228,7 +200,6 @@ def evidence(
         p0 = float(base.get(key, 0.0))
         excess[key] = _excess(shrunk(feats[k_name], n, p0), p0)
         terms[key] = w.get(key, 0.0) * excess[key]
-    terms["cot"] = terms["cot"] * _share_ramp(excess["cot"], cfg.cot_min_share)
     terms["volume"] = w.get("volume", 0.0) * np.log10(n)
     # Account age and tier are context: they add to behavioural evidence of
     # harvesting but are not evidence by themselves (plenty of new startup accounts
@@ -301,10 +272,17 @@ def explain(feats: dict[str, Any], terms: dict[str, F64]) -> list[list[str]]:
     def line(term: str, i: int) -> str:
         f = {k: feats[k][i] for k in FEATURES if k in feats}
         if term == "cot":
-            return (
+            text = (
                 f"{_pct(f['cot_share'])} ask for the model's step-by-step reasoning "
                 f"(population median {med['cot_share']})"
             )
+            if f["cot_scattered"] > 0:
+                counted = (f["cot_share"] * n[i] - f["cot_scattered"]) / n[i]
+                text += (
+                    f"; scattered inside one fixed template ({_pct(f['template_cot_share'])} "
+                    f"of its requests), counted as {_pct(counted)}"
+                )
+            return text
         if term == "target":
             return (
                 f"{_pct(f['target_share'])} coding, math, reasoning or tool use "

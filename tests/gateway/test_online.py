@@ -67,6 +67,9 @@ def test_folded_profiles_equal_batch_profiles(sim_dir: Path, tmp_path: Path) -> 
             assert _close(row[col], b[col]), (row["account_id"], col, row[col], b[col])
             compared += 1
     assert compared > 1000
+    # The chain-of-thought counts inside top templates are compared too, and not
+    # only as zeros.
+    assert any((r.get("top_prefix_cot_n") or 0) > 0 for r in batch_rows.values())
 
     cal = Calibration.load()
     s_batch = score_profiles(batch, cal).sort_by("account_id")

@@ -153,3 +153,45 @@ def test_profiles_hold_signals_and_keys(days: tuple[Path, Path, Path], tmp_path:
 def test_a_directory_is_not_a_store(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="directory"):
         Store(tmp_path).connect()
+
+
+def test_top_template_cot_counts_match_the_events(
+    days: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    all_, _, _ = days
+    with Store(tmp_path / "s.duckdb") as s:
+        s.load([all_])
+        prof = {r["account_id"]: r for r in s.profile_table().to_pylist()}
+        # Straight from the events: flagged requests inside each account's most used
+        # prefix (the largest such count where several prefixes tie).
+        direct = s.con.execute(
+            """
+            WITH per AS (
+                SELECT account_id, template_prefix, count(*) AS n,
+                       count(*) FILTER (WHERE cot_elicitation AND NOT benchmark_match) AS c
+                FROM events WHERE template_prefix IS NOT NULL GROUP BY ALL
+            ),
+            top AS (SELECT * FROM per QUALIFY n = max(n) OVER (PARTITION BY account_id))
+            SELECT account_id, max(c) FROM top GROUP BY account_id
+            """
+        ).fetchall()
+    assert direct
+    assert {a: prof[a]["top_prefix_cot_n"] for a, _ in direct} == {a: float(c) for a, c in direct}
+    assert any(c > 0 for _, c in direct)
+
+
+def test_a_version_2_store_gains_the_template_cot_keys(
+    days: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    all_, _, _ = days
+    path = tmp_path / "s.duckdb"
+    with Store(path) as s:
+        s.load([all_])
+        before = profile_rows(s)
+        # What a store written by the previous version holds.
+        s.con.execute("DELETE FROM profile_keys WHERE kind LIKE 'cot_%'").fetchall()
+        s.con.execute("UPDATE meta SET value = '2' WHERE key = 'store_version'").fetchall()
+    with Store(path) as s:
+        version = s.con.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchall()
+        assert version == [("3",)]
+        assert profile_rows(s) == before

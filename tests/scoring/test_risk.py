@@ -126,29 +126,42 @@ def test_benchmark_items_cancel_evaluation_evidence_but_not_elicitation() -> Non
     assert (score >= -1e-12).all()
 
 
-def test_a_small_chain_of_thought_share_is_weak_evidence() -> None:
-    """With the share ramp on, a few percent of an app's requests tripping the detector
-    counts quadratically less; a covered harvester's quarter of requests counts in full."""
+def test_flags_scattered_inside_a_fixed_template_are_discounted() -> None:
+    """A grading app's students trip the detector now and then inside the app's one
+    template; a harvester's template elicits reasoning on every request it wraps."""
     feats = account_features(
         profiles(
             [
-                # One fixed app template, 4% of 3,000 requests flagged.
-                {"n": 3000, "cot_n": 120, "followup_n": 0, "top_prefix_n": 3000},
-                # A harvester hiding behind 55% cover traffic: 27% elicit reasoning.
-                {"n": 40, "cot_n": 11, "followup_n": 0},
+                # The app: one prefix and one suffix on all 300 requests, 6% flagged.
+                {"n": 300, "cot_n": 18, "followup_n": 0, "top_prefix_n": 300,
+                 "top_prefix_cot_n": 18, "top_suffix_n": 300, "top_suffix_cot_n": 18},
+                # The same counts without a dominant template: nothing is discounted.
+                {"n": 300, "cot_n": 18, "followup_n": 0, "top_prefix_n": 3,
+                 "top_prefix_cot_n": 1},
+                # A harvester whose template carries the elicitation.
+                {"n": 300, "cot_n": 270, "followup_n": 0, "top_prefix_n": 300,
+                 "top_prefix_cot_n": 270},
+                # A bland fixed prefix, and a fixed suffix that elicits reasoning: both
+                # dominate, the suffix's flagged share is high, so no discount.
+                {"n": 300, "cot_n": 290, "followup_n": 0, "top_prefix_n": 300,
+                 "top_prefix_cot_n": 290, "top_suffix_n": 300, "top_suffix_cot_n": 290},
             ]
         )
+    )  # fmt: skip
+    assert list(feats["cot_scattered"])[1:] == [0.0, 0.0, 0.0]
+    assert feats["cot_scattered"][0] == pytest.approx(18 * (1 - 0.06 / 0.5))
+    assert feats["template_cot_share"][0] == pytest.approx(0.06)
+    terms = evidence(feats, ScoringConfig(), {"cot": 0.01})["cot"]
+    assert terms[0] < 0.25 * terms[1]
+    assert terms[2] > 10 * terms[1]
+    assert terms[3] > 10 * terms[1]
+
+
+def test_reasons_say_when_flags_are_scattered() -> None:
+    table = profiles(
+        [{"n": 300, "cot_n": 60, "followup_n": 0, "top_prefix_n": 300, "top_prefix_cot_n": 60}]
     )
-    base = {"cot": 0.002}
-    ramp = evidence(feats, ScoringConfig(cot_min_share=0.1), base)["cot"]
-    linear = evidence(feats, ScoringConfig(cot_min_share=0.0), base)["cot"]
-    assert ramp[0] < 0.5 * linear[0]
-    assert ramp[1] == pytest.approx(linear[1])
-    assert ramp[1] > 2 * ramp[0]
-
-
-def test_the_share_ramp_is_off_by_default() -> None:
-    feats = account_features(profiles([{"n": 3000, "cot_n": 120}]))
-    base = {"cot": 0.002}
-    default = evidence(feats, ScoringConfig(), base)["cot"]
-    assert default == pytest.approx(evidence(feats, ScoringConfig(cot_min_share=0.0), base)["cot"])
+    cal = Calibration.fit(np.zeros(100), base_rates={"cot": 0.01})
+    reasons = score_profiles(table, cal).column("reasons").to_pylist()
+    line = next(r for r in reasons[0] if "step-by-step" in r)
+    assert "scattered inside one fixed template (20% of its requests), counted as 8%" in line
