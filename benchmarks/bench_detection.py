@@ -4,15 +4,14 @@ For each (scenario, seed): simulate at the scenario's default size, scan with th
 shipped default calibration, evaluate against the labels.  Prints one row per run
 and writes all metrics as JSON.
 
-    .venv/bin/python benchmarks/bench_detection.py [--scenario standard] [--seeds 1006 1007 1008]
+    .venv/bin/python benchmarks/bench_detection.py [--scenario standard] [--seeds 1015 1016 1017]
 
 Targets (issue 3, `standard`): TPR >= 95% at account FPR <= 0.1%; FPR <= 0.5% for app
-integrations and for evaluation users separately.  Calibration used seeds 100-101
-(standard), 100 (stealth, mixed); development used seed 2026 and, once, seeds 1000-1002
-(their per-role false positives led to gating account context on behaviour), so those
-are no longer test seeds.  Seeds 1003-1005 reported the first release; the detector
-has changed since (learned chain-of-thought model, benchmark discount, campaigns), so
-fresh seeds 1006 and up report it.  Campaign metrics (issue 4) are printed too.
+integrations and for evaluation users separately.  Calibration uses seeds 100-101
+(standard), 100 (stealth, mixed); development uses seeds 200-203 and 2026.  Test seeds
+already reported (and so spent): 1000-1014 (standard), up to 1009 (stealth), up to
+1008 (mixed); see docs/evaluation.md.  The defaults are the next fresh ones.  Campaign
+metrics (issue 4) are printed too.
 """
 
 from __future__ import annotations
@@ -68,7 +67,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--scenario", default="standard")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1006, 1007, 1008])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1015, 1016, 1017])
     ap.add_argument("--events", type=int, default=None)
     ap.add_argument("--json", type=Path, default=Path("bench-detection.json"))
     ap.add_argument(

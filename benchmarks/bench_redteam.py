@@ -7,12 +7,13 @@ to the simulator's attack code), scan the mix with the shipped default
 calibration (the detector as a black box: ``distillguard.scan.scan``), and
 evaluate against the labels (``distillguard.evaluate.metrics``).
 
-    .venv/bin/python benchmarks/bench_redteam.py [--seeds 2001 2002] [--events 200000]
+    .venv/bin/python benchmarks/bench_redteam.py [--seeds 2011 2012] [--events 200000]
 
 Seeds 2001 and up are red-team seeds: never used for simulator development,
 calibration or tuning.  An operation counts as *missed* when fewer than half of
 its accounts get a flagging verdict (restrict or block).  Do not tune detectors
 on these seeds; if you do, they become development seeds and the report must say so.
+Seeds 2001-2010 were reported already (docs/evaluation.md); the defaults are fresh.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--seeds", type=int, nargs="+", default=[2001, 2002])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[2011, 2012])
     ap.add_argument("--events", type=int, default=200_000, help="background events per seed")
     ap.add_argument("--json", type=Path, default=None, help="also write all metrics here")
     args = ap.parse_args()

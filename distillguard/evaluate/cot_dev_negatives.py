@@ -23,7 +23,7 @@ measures.
   :meth:`~distillguard.signals.cot_elicitation.CotElicitation.system_flags` reads;
   also sent as user text by apps without a system role).
 
->>> len(NEGATIVE_FAMILIES) >= 30, len({f.language for f in NEGATIVE_FAMILIES}) >= 10
+>>> len(NEGATIVE_FAMILIES) >= 30, len({f.language for f in NEGATIVE_FAMILIES}) >= 7
 (True, True)
 >>> all(t.count("{task}") == 1 for f in NEGATIVE_FAMILIES for t in f.templates)
 True
