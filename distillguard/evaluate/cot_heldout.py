@@ -1,5 +1,9 @@
 """Held-out test set v4 of the chain-of-thought elicitation signal.
 
+Measured once, on 2026-11-27, on the signal chosen beforehand on development data:
+91.2% recall (``docs/signals.md``).  Its per-family results have been read, so a
+change of the signal made after that day needs a v5 written blind.
+
 Who, when, how: written on 2026-11-27 by an independent author (a helper session
 started by the project's lead), *blind to the signal*: the author did not open, read,
 grep or print anything under ``distillguard/signals/`` (``base.py`` aside), nor the
