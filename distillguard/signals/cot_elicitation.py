@@ -24,10 +24,12 @@ every cue into a DFA too large for its cache (a thousand times slower), so inste
 it matches) picks the requests worth scanning; trigger cues run on those, and
 dependent cues (words that only count beside another cue: "translate", "json",
 "continue") run only where a cue they depend on matched.  A request that passes no
-gate scores 0.  Big batches run the trigger cues on two threads (Arrow releases the
-GIL).  Arrow compiles a pattern on every call, so small batches (the gateway's single
-events) use Python's ``re`` on the same patterns, compiled once per instance
-(:func:`python_regex`; the two engines are tested to agree).
+gate has no cue evidence (the learned model still reads it, below, and the
+counter-cues run wherever the model reads).  Big batches run the trigger cues on two
+threads (Arrow releases the GIL).  Arrow compiles a pattern on every call, so small
+batches (the gateway's single events) use Python's ``re`` on the same patterns,
+compiled once per instance (:func:`python_regex`; the two engines are tested to
+agree).
 
 Learned part: exact phrases do not carry over to wordings nobody wrote a cue for, so a
 hashed n-gram logistic model (:mod:`distillguard.signals.cot_model`, weights in
