@@ -294,7 +294,7 @@ def merge_profile(account_id: str, raw: RawProfile) -> dict[str, Any]:
     for col, kind in _TOP_KINDS.items():
         row[col] = max(by_kind[kind]) if kind in by_kind else None
     # Among each kind's most used keys (ties), the most chain-of-thought requests.
-    tops: dict[str, float] = {k: max(by_kind[k]) for k in COT_KEY_KINDS if k in by_kind}
+    tops = {k: row[f"top_{k}_n"] for k in COT_KEY_KINDS}
     top_cot: dict[str, float] = {}
     for (kind, key), n in totals.items():
         if tops.get(kind) == n:

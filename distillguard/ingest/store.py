@@ -404,6 +404,11 @@ class Store:
         are left out).
         """
         merges = ",\n".join(f"{merge}({name}) AS {name}" for name, _, merge in PART_SPEC)
+        cot_kinds = ", ".join(f"'{k}'" for k in COT_KEY_KINDS)
+        top_cot = ", ".join(
+            f"max(coalesce(c.n, 0)) FILTER (WHERE t.kind = '{k}') AS top_{k}_cot_n"
+            for k in COT_KEY_KINDS
+        )
         where, params = _window_clause(start, end)
         days, keys, events = "profile_days", "profile_keys", "events"
         if groups is not None:
@@ -437,15 +442,13 @@ class Store:
             ),
             top_keys AS (
                 SELECT account_id, kind, key, n FROM keys
-                WHERE kind IN ('prefix', 'suffix')
+                WHERE kind IN ({cot_kinds})
                 QUALIFY n = max(n) OVER (PARTITION BY account_id, kind)
             ),
             top_cot AS (
                 -- Among an account's most used templates of each kind (ties), the
                 -- largest count of chain-of-thought requests inside one of them.
-                SELECT t.account_id,
-                    max(coalesce(c.n, 0)) FILTER (WHERE t.kind = 'prefix') AS top_prefix_cot_n,
-                    max(coalesce(c.n, 0)) FILTER (WHERE t.kind = 'suffix') AS top_suffix_cot_n
+                SELECT t.account_id, {top_cot}
                 FROM top_keys t LEFT JOIN keys c
                   ON c.account_id = t.account_id AND c.kind = 'cot_' || t.kind AND c.key = t.key
                 GROUP BY t.account_id

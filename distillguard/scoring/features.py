@@ -18,6 +18,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from distillguard.ingest.store import COT_KEY_KINDS
+
 F64 = npt.NDArray[np.float64]
 
 #: Strength of the population prior, in requests.
@@ -128,10 +130,7 @@ def account_features(profiles: pa.Table) -> dict[str, F64 | list[str]]:
     out["cot_share"] = cot / n
     scattered, tmpl_share = scattered_cot(
         n,
-        [
-            (_col(profiles, f"top_{k}_n"), _col(profiles, f"top_{k}_cot_n"))
-            for k in ("prefix", "suffix")
-        ],
+        [(_col(profiles, f"top_{k}_n"), _col(profiles, f"top_{k}_cot_n")) for k in COT_KEY_KINDS],
     )
     out["template_cot_share"] = np.where(tmpl_share < 0, cot / n, tmpl_share)
     out["cot_scattered"] = scattered

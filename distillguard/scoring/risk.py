@@ -277,7 +277,7 @@ def explain(feats: dict[str, Any], terms: dict[str, F64]) -> list[list[str]]:
                 f"(population median {med['cot_share']})"
             )
             if f["cot_scattered"] > 0:
-                counted = (f["cot_share"] * n[i] - f["cot_scattered"]) / n[i]
+                counted = feats["_cot_n"][i] / n[i]
                 text += (
                     f"; scattered inside one fixed template ({_pct(f['template_cot_share'])} "
                     f"of its requests), counted as {_pct(counted)}"
