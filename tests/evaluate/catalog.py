@@ -1,11 +1,14 @@
-"""Shared structural checks of elicitation catalogs (the spent v2 set, the held-out v3)."""
+"""Shared structural checks of elicitation catalogs (the spent v2 and v3, the held-out v4)."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
-from distillguard.sim.elicitation import PLACEHOLDER, ElicitationFamily
+import numpy as np
+
+from distillguard.sim.elicitation import PLACEHOLDER, STYLES, ElicitationFamily, wrap
 
 #: Languages every held-out catalog covers.
 REQUIRED_LANGUAGES = frozenset(
@@ -64,3 +67,47 @@ def cue_shares(families: Sequence[ElicitationFamily], cues: Sequence[str]) -> di
     """Share of all templates containing each cue (lower case)."""
     templates = [t for f in families for t in f.templates]
     return {c: sum(c in t.lower() for t in templates) / len(templates) for c in cues}
+
+
+def check_apart(
+    families: Sequence[ElicitationFamily], others: Sequence[Sequence[ElicitationFamily]]
+) -> None:
+    """No family id and no template shared with any catalog of ``others``."""
+    ids = {f.id for f in families}
+    templates = {t for f in families for t in f.templates}
+    for other in others:
+        assert not ids & {f.id for f in other}
+        assert not templates & {t for f in other for t in f.templates}
+
+
+def check_size_styles_languages(
+    families: Sequence[ElicitationFamily],
+    *,
+    min_families: int,
+    min_english: int,
+    min_languages: int = 0,
+) -> None:
+    """Size, every style, the required languages, and English alone covering every
+    style (so an English-only detector cannot hide behind the language mix)."""
+    assert len(families) >= min_families
+    assert {f.style for f in families} == set(STYLES)
+    langs = Counter(f.language for f in families)
+    assert set(langs) >= REQUIRED_LANGUAGES
+    assert len(langs) >= min_languages
+    assert langs["en"] >= min_english
+    assert {f.style for f in families if f.language == "en"} == set(STYLES)
+
+
+def check_no_giveaway_cue(families: Sequence[ElicitationFamily], cues: Sequence[str]) -> None:
+    """A held-out set that one phrase gives away measures that phrase, not recall."""
+    for cue, share in cue_shares(families, cues).items():
+        assert share < 0.25, cue
+
+
+def check_wrap_keeps_braces(fam: ElicitationFamily) -> None:
+    """Braces in the task and the templates survive wrapping (``str.replace``)."""
+    task = "Compute {x: x**2}[3]."
+    for seed in range(20):
+        text = wrap(task, fam, np.random.default_rng(seed))
+        assert task in text
+        assert PLACEHOLDER not in text

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
-import numpy as np
 import pytest
 
 from distillguard.evaluate.cot_heldout import (
@@ -15,28 +12,23 @@ from distillguard.evaluate.cot_heldout import (
 )
 from distillguard.evaluate.cot_spent_v2 import HELDOUT_V2
 from distillguard.evaluate.cot_spent_v3 import HELDOUT_V3
-from distillguard.sim.elicitation import FAMILIES, PLACEHOLDER, STYLES, ElicitationFamily, wrap
-from tests.evaluate.catalog import REQUIRED_LANGUAGES, check_ids, cue_shares, task_positions
+from distillguard.sim.elicitation import FAMILIES, ElicitationFamily
+from tests.evaluate.catalog import (
+    check_apart,
+    check_ids,
+    check_no_giveaway_cue,
+    check_size_styles_languages,
+    check_wrap_keeps_braces,
+    task_positions,
+)
 
 
-def test_ids_unique_versioned_and_apart_from_dev_v2_and_v3() -> None:
+def test_ids_unique_versioned() -> None:
     check_ids(HELDOUT_FAMILIES, "v4")
-    ids = {f.id for f in HELDOUT_FAMILIES}
-    assert not ids & {f.id for f in FAMILIES}
-    assert not ids & {f.id for f in HELDOUT_V2}
-    assert not ids & {f.id for f in HELDOUT_V3}
 
 
 def test_size_styles_and_languages() -> None:
-    assert len(HELDOUT_FAMILIES) >= 35
-    assert {f.style for f in HELDOUT_FAMILIES} == set(STYLES)
-    langs = Counter(f.language for f in HELDOUT_FAMILIES)
-    assert set(langs) >= REQUIRED_LANGUAGES
-    assert len(langs) >= 17
-    assert langs["en"] >= 12
-    # English alone covers every style, so an English-only detector cannot hide behind
-    # the language mix.
-    assert {f.style for f in HELDOUT_FAMILIES if f.language == "en"} == set(STYLES)
+    check_size_styles_languages(HELDOUT_FAMILIES, min_families=35, min_english=12, min_languages=17)
 
 
 @pytest.mark.parametrize("fam", HELDOUT_FAMILIES, ids=lambda f: f.id)
@@ -47,31 +39,22 @@ def test_family_well_formed(fam: ElicitationFamily) -> None:
     assert len(fam.templates) <= 6, fam.id
 
 
-def test_no_template_copied_from_dev_v2_or_v3() -> None:
-    v4 = {t for f in HELDOUT_FAMILIES for t in f.templates}
-    assert not v4 & {t for f in FAMILIES for t in f.templates}
-    assert not v4 & {t for f in HELDOUT_V2 for t in f.templates}
-    assert not v4 & {t for f in HELDOUT_V3 for t in f.templates}
+def test_no_id_or_template_copied_from_dev_v2_or_v3() -> None:
+    check_apart(HELDOUT_FAMILIES, [FAMILIES, HELDOUT_V2, HELDOUT_V3])
 
 
 def test_templates_not_all_sharing_one_cue() -> None:
-    # A held-out set that one phrase gives away measures that phrase, not recall.
-    for cue, share in cue_shares(
+    check_no_giveaway_cue(
         HELDOUT_FAMILIES,
         ("step by step", "reasoning", "chain of thought", "<thinking>", "json", "think"),
-    ).items():
-        assert share < 0.25, cue
+    )
 
 
 def test_wrap_keeps_braces_in_tasks_and_templates() -> None:
     fam = heldout_family("sql_insert_en_v4")
     assert any('{"' in t for t in fam.templates)
     assert any("{\n" in t for t in fam.templates)
-    task = "Compute {x: x**2}[3]."
-    for seed in range(20):
-        text = wrap(task, fam, np.random.default_rng(seed))
-        assert task in text
-        assert PLACEHOLDER not in text
+    check_wrap_keeps_braces(fam)
     with pytest.raises(KeyError):
         heldout_family("distill_record_en_v3")  # a spent v3 family is not in v4
 
