@@ -230,14 +230,19 @@ def hard_negative_pool(corpus: Corpus) -> list[str]:
     return [corpus.texts[int(i)] for i in np.flatnonzero(mask.to_numpy(zero_copy_only=False))]
 
 
+def around(template: str, pool: Sequence[str], rng: np.random.Generator, n: int) -> list[str]:
+    """``template`` around ``n`` distinct real questions drawn from ``pool``."""
+    picks = rng.choice(len(pool), size=n, replace=False)
+    return [template.replace(elicitation.PLACEHOLDER, pool[int(i)]) for i in picks]
+
+
 def hard_negatives_by_ask(pool: Sequence[str], seed: int, per_ask: int) -> dict[int, list[str]]:
     """Explanation asks (by index in BENIGN_REASONING_ASKS) around real questions."""
     rng = np.random.default_rng([seed, 3])
-    out: dict[int, list[str]] = {}
-    for a, ask in enumerate(elicitation.BENIGN_REASONING_ASKS):
-        picks = rng.choice(len(pool), size=per_ask, replace=False)
-        out[a] = [ask.replace(elicitation.PLACEHOLDER, pool[int(i)]) for i in picks]
-    return out
+    return {
+        a: around(ask, pool, rng, per_ask)
+        for a, ask in enumerate(elicitation.BENIGN_REASONING_ASKS)
+    }
 
 
 def plain_negatives(tasks: Sequence[str], seed: int) -> tuple[list[str], list[str]]:
@@ -385,8 +390,7 @@ def negative_texts(
     out: dict[str, list[str]] = {k: [] for k in dev_negatives.KINDS}
     for fam in dev_negatives.NEGATIVE_FAMILIES:
         for t in fam.templates:
-            picks = rng.choice(len(pool), size=per_template, replace=False)
-            out[fam.kind] += [t.replace(elicitation.PLACEHOLDER, pool[int(i)]) for i in picks]
+            out[fam.kind] += around(t, pool, rng, per_template)
             out[fam.kind].append(t.replace(elicitation.PLACEHOLDER, "").strip())
     out["systems"] = list(dev_negatives.NEGATIVE_SYSTEMS)
     return out
@@ -399,21 +403,14 @@ def app_negatives(
     their user templates around real questions."""
     rng = np.random.default_rng([seed, 6])
     systems = [a.system for a in apps]
-    users = []
-    for app in apps:
-        for i in rng.choice(len(pool), size=APP_PER_TEMPLATE, replace=False):
-            users.append(app.user.replace(elicitation.PLACEHOLDER, pool[int(i)]))
+    users = [u for app in apps for u in around(app.user, pool, rng, APP_PER_TEMPLATE)]
     return systems, users
 
 
 def benign_asks(pool: Sequence[str], seed: int) -> list[str]:
     """The extra explanation asks of the development module around real questions."""
     rng = np.random.default_rng([seed, 7])
-    out = []
-    for ask in dev_families.BENIGN_ASKS:
-        for i in rng.choice(len(pool), size=HARD_PER_ASK, replace=False):
-            out.append(ask.replace(elicitation.PLACEHOLDER, pool[int(i)]))
-    return out
+    return [t for ask in dev_families.BENIGN_ASKS for t in around(ask, pool, rng, HARD_PER_ASK)]
 
 
 def split_apps(
