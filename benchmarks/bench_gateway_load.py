@@ -6,8 +6,9 @@ HTTP/1.1 pool as load generator) from ``--accounts`` accounts with varied prompt
 for ``--seconds``.  Reported:
 
 - gateway answers by status, and transport errors (nothing should be a 5xx);
-- audit records written vs requests sent (the gateway is stopped with SIGTERM so
-  it flushes), and the hash chain checked with the audit verify code;
+- audit decision records vs requests sent, signals records by scoring status (the
+  gateway is stopped with SIGTERM so scoring finishes), and the hash chain and its
+  checkpoint checked with the audit verify code;
 - RSS of the gateway process, sampled every second: start / peak / end (and of the
   whole process tree: the scoring worker and the fork server);
 - throughput and latency percentiles.
@@ -34,7 +35,7 @@ import numpy as np
 from _table import print_table
 from bench_gateway import cli, free_port, wait_port
 
-from distillguard.gateway.audit import verify
+from distillguard.gateway.audit import read_records, verify
 from distillguard.gateway.upstream import FastUpstream, UpstreamError
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -176,13 +177,11 @@ def main() -> None:
                     p.wait(15)
         sent = sum(statuses.values())
         transport = sum(v for k, v in statuses.items() if k.startswith("transport"))
-        records = sum(1 for _ in audit.open("rb"))
+        records = len(read_records(audit, "decision"))
         chain = verify(audit)
         if args.keep_audit is not None:
             shutil.copyfile(audit, args.keep_audit)
-        scoring = collections.Counter(
-            json.loads(line).get("scoring") for line in audit.open(encoding="utf-8")
-        )
+        scoring = collections.Counter(r.get("scoring") for r in read_records(audit, "signals"))
 
     ms = np.array(lat) * 1e3
     gw_rss = [a for a, _ in samples]
@@ -196,9 +195,9 @@ def main() -> None:
         ("throughput (req/s)", f"{sent / wall:,.0f}"),
         ("latency p50 / p90 / p99 / max (ms)",
          " / ".join(f"{np.percentile(ms, q):.1f}" for q in (50, 90, 99, 100))),
-        ("audit records / requests answered", f"{records:,} / {sent - transport:,}"
+        ("audit decisions / requests answered", f"{records:,} / {sent - transport:,}"
          + (" (none lost)" if records == sent - transport else " (MISMATCH)")),
-        ("audit chain", "intact" if chain.ok else f"BROKEN at line {chain.broken_line}"),
+        ("audit chain", "intact" if chain.ok else f"BROKEN: {chain.reason}"),
         ("audit scoring status", ", ".join(f"{k}: {v:,}" for k, v in scoring.most_common())),
         ("gateway RSS start / peak / end (MiB)",
          f"{gw_rss[0]:.0f} / {max(gw_rss):.0f} / {gw_rss[-1]:.0f}"),

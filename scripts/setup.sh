@@ -17,7 +17,7 @@ if [ "${1:-}" = "--dev" ]; then
     sudo=""
     if [ "$(id -u)" != "0" ]; then sudo="sudo"; fi
     if command -v apt-get >/dev/null 2>&1; then
-      $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
+      $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
     else
       echo "setup: please install$missing (needed by the tests)" >&2
     fi

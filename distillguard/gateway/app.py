@@ -1,14 +1,31 @@
 """The gateway: an ASGI reverse proxy that scores accounts online and applies policy.
 
-``POST /v1/chat/completions`` and ``POST /v1/completions`` are authenticated
-(API key → account through the keys table), validated, decided by the policy and
-forwarded (streamed or not), with output safeguards applied on the way back.
-Every other path is passed through untouched.  ``/healthz`` and ``/metrics``
-(Prometheus) are the gateway's own.
+Default deny.  Every request but the gateway's own ``/healthz`` and ``/metrics``
+goes through the same steps, in this order, and is refused at the first that
+fails: the API key (401); the path, put in canonical form (400, see
+:mod:`.paths`); the allow-list of routes in the policy (404, or 405 for another
+method; see :mod:`.routes`); the body size (413); the body itself and the
+policy's limits (400).  Then the account's view is read, the rules decide, the
+decision is written to the audit log, and only then is the request forwarded:
+to exactly the canonical path that was decided, with headers the gateway sets
+(:mod:`.proxy`).  The provider's upstream key is attached to nothing else.
+
+Model routes (chat, completions, responses) are scored, decided by the rules,
+capped and stripped; ``plain`` routes are refused for accounts the rules block or
+send to verification and otherwise forwarded unchanged.
+
+Audit records, per request (:mod:`.audit`; all chained in one log):
+
+- ``decision``: written before anything is forwarded or refused, with the
+  status when it is a refusal;
+- ``outcome``: a forwarded request's status and token counts, written before the
+  answer is handed over (a stream: when it ends);
+- ``signals``: the request's signal values, once its micro-batch is scored
+  (:mod:`.scorer`), within the scorer's window plus the scoring time.
 
 Per request the gateway does one state read (the account view), at most one
-token-bucket update, and the forwarding; signals, profile folding, scoring and
-the audit record happen in the background (:mod:`.scorer`).
+token-bucket update, and the forwarding; signals, profile folding and scoring
+happen in the background.
 """
 
 from __future__ import annotations
@@ -17,51 +34,66 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
+import hmac
+import ipaddress
 import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from distillguard.errors import DistillguardError
-from distillguard.gateway.audit import AuditLog
+from distillguard.gateway.audit import AuditError, AuditLog, FsyncPolicy
 from distillguard.gateway.intel_watchlist import INTEL_WATCHLIST
 from distillguard.gateway.keys import KeyInfo, key_id
+from distillguard.gateway.model_request import apply_rule, bad_request, parse_request
+from distillguard.gateway.paths import PathRefused, canonical_path, query_string
 from distillguard.gateway.policy import Policy, Rule, Subject, decide, load_policy
 from distillguard.gateway.proxy import (
+    content_encoded,
     error_response,
     request_headers,
     response_headers,
     stream_response,
     upstream_failure,
 )
+from distillguard.gateway.routes import METHODS, Limits, Router, RouteSpec
 from distillguard.gateway.scorer import Pending, Scorer, make_scorer
 from distillguard.gateway.state import MemoryState, State, StateUnavailable
-from distillguard.gateway.strip import SSEStripper, strip_response
+from distillguard.gateway.strip import SSEStripper, response_usage, strip_response, usage_tokens
 from distillguard.gateway.sync import account_views, push_views
-from distillguard.gateway.upstream import HttpxResponse, Upstream, UpstreamError, make_upstream
+from distillguard.gateway.upstream import Upstream, UpstreamError, UpstreamResponse, make_upstream
 from distillguard.gateway.watched import LiveIntel, WatchedFile
-from distillguard.ingest.openai_form import openai_record_to_event
-from distillguard.ingest.validate import RowError, normalize_messages, normalize_params
+from distillguard.ingest.validate import (
+    id_problem,
+)
 from distillguard.scoring.risk import Calibration
 
-Finish = Callable[[Response, str, "dict[str, Any] | None"], Response]
-
-MODEL_PATHS = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
-
 log = logging.getLogger("distillguard.gateway")
+
+#: State meta key: which version of the followed accounts file the state holds.
+BATCH_VIEWS_META: Final = "batch_views"
+#: View fields that make an account worth remembering through a state outage.
+_NOTABLE: Final = frozenset({"restrict", "block"})
+#: Accounts whose last notable view this replica keeps for outages.
+_VIEW_CACHE: Final = 100_000
+#: An oversized body is read and dropped up to this many times the limit (see
+#: ``Gateway._read_body``); beyond that the connection is closed on it.
+_DRAIN_FACTOR: Final = 4
+#: Length of a refused raw path kept in the audit record.
+_PATH_IN_AUDIT: Final = 256
 
 
 @dataclass
@@ -73,6 +105,14 @@ class GatewayConfig:
     policy: Policy = field(default_factory=load_policy)
     state: State = field(default_factory=MemoryState)
     audit_path: Path | None = None
+    #: When the audit log is fsynced (``interval``, ``always``, ``never``; see :mod:`.audit`).
+    audit_fsync: FsyncPolicy = "interval"
+    #: Longest time between a record and its fsync under ``interval``.
+    audit_fsync_s: float = 0.05
+    #: Secret that signs the audit checkpoints (None: unkeyed SHA-256 checkpoints).
+    audit_key: bytes | None = None
+    #: Extra copies of the audit checkpoint (e.g. on another volume).
+    audit_heads: tuple[Path, ...] = ()
     calibration: Calibration = field(default_factory=Calibration.load)
     #: Key the gateway sends upstream (None: forward the client's Authorization).
     upstream_key: str | None = None
@@ -83,6 +123,8 @@ class GatewayConfig:
     #: Add ``x-distillguard-action``/``-modified`` headers (replays and debugging;
     #: they tell an attacker what the policy did, so off by default).
     decision_header: bool = False
+    #: Bearer token for ``/metrics`` and the details of ``/healthz`` (None: loopback only).
+    admin_token: str | None = None
     scorer_batch: int = 256
     #: How long the scorer lets a micro-batch gather (decision lag vs. CPU per event).
     scorer_window_s: float = 0.05
@@ -97,7 +139,7 @@ class GatewayConfig:
     accounts_path: Path | None = None
     #: Pulled intel matched on every request (``serve --intel``); see :mod:`.watched`.
     intel: LiveIntel | None = None
-    #: Seconds between checks of the followed files.
+    #: Seconds between checks of the followed files (and of the state's copy of them).
     reload_s: float = 5.0
 
 
@@ -112,7 +154,7 @@ class Metrics:
         )  # fmt: skip
         self.latency = Histogram(
             "distillguard_gateway_decision_seconds",
-            "Time the gateway adds before forwarding (auth, parse, state, policy)",
+            "Time the gateway adds before forwarding (auth, parse, state, policy, audit)",
             buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1, 1.0),
             registry=self.registry,
         )
@@ -133,6 +175,11 @@ class Metrics:
             "distillguard_gateway_upstream_errors", "Upstream failures", ["code"],
             registry=self.registry,
         )  # fmt: skip
+        self.unreadable = Counter(
+            "distillguard_gateway_unreadable_events",
+            "Upstream stream events dropped because they could not be checked",
+            registry=self.registry,
+        )
         self.state_up.set(1)
 
 
@@ -154,12 +201,37 @@ def _now(request: Request, trust: bool) -> tuple[dt.datetime, bool]:
     return dt.datetime.now(dt.UTC), False
 
 
+def _loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class _Call:
+    """One request as it is decided (a local of the handler, never shared)."""
+
+    rid: str
+    now: dt.datetime
+    replayed: bool
+    record: dict[str, Any]
+    t0: float
+    info: KeyInfo | None = None
+    api_key: str | None = None
+    unknown: bool = False
+    path: str = ""
+    target: str = ""
+
+
 class Gateway:
     """Request handling; per-request values live in locals, never on ``self``."""
 
     def __init__(self, config: GatewayConfig) -> None:
         self.cfg = config
         self.policy = config.policy
+        self.router = Router(config.policy.route_specs)
+        self.limits: Limits = config.policy.limits
         self.watch: dict[str, AbstractSet[str]] = dict(config.policy.watch_sets)
         #: Accounts matched to shared intel, here or on another replica (view ``intel``);
         #: the ``intel`` watchlist of the policy, grown while the gateway runs.
@@ -171,25 +243,31 @@ class Gateway:
             if config.accounts_path is not None
             else None
         )
+        #: The last restricting view of accounts seen by this replica: what decides
+        #: when the state store is down, so a blocked account stays blocked.
+        self._known: OrderedDict[str, dict[str, str]] = OrderedDict()
+        #: Token buckets of this replica alone, used while the shared store is down.
+        self._local = MemoryState()
         self._follow_task: asyncio.Task[None] | None = None
         self.metrics = Metrics()
-        self.audit = AuditLog(config.audit_path) if config.audit_path is not None else None
-        self.client: httpx.AsyncClient | None = None
+        self.audit = (
+            AuditLog(
+                config.audit_path, fsync=config.audit_fsync, fsync_s=config.audit_fsync_s,
+                key=config.audit_key, heads=config.audit_heads,
+            )
+            if config.audit_path is not None
+            else None
+        )  # fmt: skip
         self.up: Upstream | None = None
         self.scorer: Scorer | None = None
-        self.upstream = config.upstream.rstrip("/")
 
     # ------------------------------------------------------------- lifecycle
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         if self.audit is not None:
             self.audit.start()
-        timeout = httpx.Timeout(self.cfg.upstream_timeout_s, connect=self.cfg.connect_timeout_s)
-        limits = httpx.Limits(max_connections=512, max_keepalive_connections=128)
-        # httpx for the rare pass-through paths; the model calls use the lean pool.
-        self.client = httpx.AsyncClient(timeout=timeout, limits=limits)
         self.up = make_upstream(
-            self.upstream, kind=self.cfg.upstream_client,
+            self.cfg.upstream, kind=self.cfg.upstream_client,
             timeout_s=self.cfg.upstream_timeout_s, connect_timeout_s=self.cfg.connect_timeout_s,
         )  # fmt: skip
         self.scorer = make_scorer(
@@ -203,6 +281,7 @@ class Gateway:
             window_s=self.cfg.scorer_window_s,
             on_state=self._state_seen,
             on_drop=self.metrics.dropped.inc,
+            on_views=self._remember,
         )
         self.scorer.start()
         await self.follow_files()
@@ -216,21 +295,32 @@ class Gateway:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._follow_task
             await self.scorer.stop()
-            await self.client.aclose()
             await self.up.aclose()
             if self.audit is not None:
                 self.audit.close()
             await self.cfg.state.close()
 
     async def follow_files(self) -> None:
-        """Load the followed files that changed (parsing runs in a worker thread)."""
-        if self.accounts is not None and await asyncio.to_thread(self.accounts.check):
-            views = self.accounts.value or {}
-            try:
-                await push_views(self.cfg.state, views)
-            except StateUnavailable:
-                self.accounts.mtime_ns = None  # push again at the next check
-                self._state_seen(False)
+        """Load the followed files that changed, and give the state what it lost.
+
+        The accounts file is pushed into the state when it changed, and also when
+        the state no longer holds the version this gateway pushed (a Redis restarted
+        without persistence): batch verdicts come back within ``reload_s``.
+        """
+        if self.accounts is not None:
+            changed = await asyncio.to_thread(self.accounts.check)
+            views = self.accounts.value
+            if views is not None:
+                if changed:
+                    self._known_from_batch(views)
+                token = str(self.accounts.mtime_ns)
+                try:
+                    state = self.cfg.state
+                    if changed or await state.get_meta(BATCH_VIEWS_META) != token:
+                        await push_views(state, views)
+                        await state.set_meta(BATCH_VIEWS_META, token)
+                except StateUnavailable:
+                    self._state_seen(False)
         if self.cfg.intel is not None:
             await asyncio.to_thread(self.cfg.intel.check)
 
@@ -241,6 +331,29 @@ class Gateway:
                 await self.follow_files()
             except Exception:  # a bad version must not end the follower
                 log.exception("following the batch and intel files failed")
+
+    def _known_from_batch(self, views: Mapping[str, Mapping[str, str]]) -> None:
+        for account, view in views.items():
+            if view.get("batch_verdict") in _NOTABLE or view.get("campaign_id"):
+                self._remember({account: view})
+
+    def _remember(self, updates: Mapping[str, Mapping[str, str]]) -> None:
+        """Keep the views that restrict an account (see ``_known``)."""
+        for account, view in updates.items():
+            notable = (
+                view.get("verdict") in _NOTABLE
+                or view.get("batch_verdict") in _NOTABLE
+                or bool(view.get("campaign_id"))
+                or bool(view.get("intel"))
+            )
+            old = self._known.get(account)
+            if old is None and not notable:
+                continue
+            merged = {**(old or {}), **view}
+            self._known[account] = merged
+            self._known.move_to_end(account)
+            if len(self._known) > _VIEW_CACHE:
+                self._known.popitem(last=False)
 
     async def _match_intel(
         self, account_id: str, view: Mapping[str, str], event: dict[str, Any],
@@ -266,7 +379,14 @@ class Gateway:
     def _state_seen(self, ok: bool) -> None:
         self.metrics.state_up.set(1 if ok else 0)
 
-    # ------------------------------------------------------------- endpoints
+    # ------------------------------------------------------------- own endpoints
+    def _admin(self, request: Request) -> bool:
+        token = self.cfg.admin_token
+        if token is None:
+            return _loopback(request.client.host if request.client else None)
+        given = _bearer(request.headers.get("authorization")) or ""
+        return hmac.compare_digest(given.encode(), token.encode())
+
     async def healthz(self, request: Request) -> Response:
         try:
             await self.cfg.state.ping()
@@ -275,237 +395,366 @@ class Gateway:
             state = "down"
         self._state_seen(state == "up")
         degraded = state == "down" and self.policy.state_failure == "closed"
-        body: dict[str, Any] = {
-            "status": "degraded" if degraded else "ok", "state": state,
-            "state_backend": self.cfg.state.name,
-        }  # fmt: skip
-        if self.accounts is not None:
-            body["accounts"] = self.accounts.status()
-        if self.cfg.intel is not None:
-            body["intel"] = self.cfg.intel.status()
+        body: dict[str, Any] = {"status": "degraded" if degraded else "ok"}
+        if self._admin(request):
+            body.update(state=state, state_backend=self.cfg.state.name)
+            if self.accounts is not None:
+                body["accounts"] = self.accounts.status()
+            if self.cfg.intel is not None:
+                body["intel"] = self.cfg.intel.status()
+            if self.audit is not None:
+                body["audit"] = {"records": self.audit.written, "gaps": self.audit.gaps}
         return JSONResponse(body, status_code=503 if degraded else 200)
 
     async def metrics_endpoint(self, request: Request) -> Response:
+        if not self._admin(request):
+            return error_response(
+                403, "metrics need the admin token", type_="permission_error", code="forbidden"
+            )
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    async def passthrough(self, request: Request) -> Response:
-        assert self.client is not None  # set by lifespan before any request
-        url = self.upstream + request.url.path
-        if request.url.query:
-            url += "?" + request.url.query
-        rid = "req_" + uuid.uuid4().hex[:16]
-        headers = request_headers(request.headers.items(), self.cfg.upstream_key, rid)
-        try:
-            up = await self.client.send(
-                self.client.build_request(
-                    request.method, url, headers=headers, content=await request.body()
-                ),
-                stream=True,
-            )
-        except httpx.HTTPError as exc:
-            return upstream_failure(exc)
-        wrapped = HttpxResponse(up)
-        return stream_response(wrapped, None, None, lambda ok: None,
-                               response_headers(wrapped.headers))  # fmt: skip
-
-    async def model_call(self, request: Request) -> Response:
+    # ------------------------------------------------------------- the way in
+    async def entry(self, request: Request) -> Response:
+        """Every request: the steps of the module docstring, in order."""
+        raw = request.scope.get("raw_path") or request.scope["path"].encode()
+        if raw in (b"/healthz", b"/metrics"):
+            if request.method != "GET":
+                return error_response(
+                    405, f"{request.method} is not allowed on {raw.decode()}",
+                    type_="invalid_request_error", code="method_not_allowed",
+                    headers={"allow": "GET"},
+                )  # fmt: skip
+            return await (self.healthz if raw == b"/healthz" else self.metrics_endpoint)(request)
         t0 = time.perf_counter()
-        kind = MODEL_PATHS[request.url.path]
-        rid = "req_" + uuid.uuid4().hex[:16]
         now, replayed = _now(request, self.cfg.trust_client_headers)
+        rid = "req_" + uuid.uuid4().hex[:16]
         record: dict[str, Any] = {
-            "ts": now.isoformat(), "request_id": rid, "path": request.url.path,
+            "kind": "decision", "ts": now.isoformat(), "request_id": rid,
+            "method": request.method,
+            "path": raw[:_PATH_IN_AUDIT].decode("ascii", "backslashreplace"),
         }  # fmt: skip
-
-        def finish(resp: Response, action: str, event: dict[str, Any] | None = None) -> Response:
-            record["action"] = action
-            record["status"] = resp.status_code
-            self.metrics.decisions.labels(action).inc()
-            if self.scorer is not None:
-                self.scorer.submit(Pending(record, event))
-            return resp
+        call = _Call(rid, now, replayed, record, t0)
 
         # --- who is calling
         api_key = _bearer(request.headers.get("authorization"))
         info = self.cfg.keys.get(api_key) if api_key else None
-        unknown = info is None
         if info is None:
             if self.policy.unknown_keys == "reject" or api_key is None:
-                record.update(account=None, rule=None)
-                return finish(
+                record["account"] = None
+                return await self._refuse_unread(request,
+                    call,
                     error_response(
                         401, "unknown or missing API key", type_="invalid_request_error",
                         code="invalid_api_key",
                     ),
                     "reject_key",
                 )  # fmt: skip
+            call.unknown = True
             info = KeyInfo(
                 account_id="unknown_" + hashlib.sha256(api_key.encode()).hexdigest()[:16]
             )
+        call.info, call.api_key = info, api_key
         record["account"] = info.account_id
 
+        # --- where to
+        try:
+            call.path = canonical_path(raw)
+            query = query_string(request.scope.get("query_string", b""))
+        except PathRefused as exc:
+            return await self._refuse_unread(
+                request, call, bad_request(exc.message, code="invalid_path"), "bad_path"
+            )
+        record["path"] = call.path
+        call.target = call.path + ("?" + query if query else "")
+        route, elsewhere = self.router.match(call.path, request.method)
+        if route is None:
+            if elsewhere:
+                allowed = ", ".join(m for m in METHODS if self.router.match(call.path, m)[0])
+                resp = error_response(
+                    405, f"{request.method} is not allowed on {call.path}",
+                    type_="invalid_request_error", code="method_not_allowed",
+                    headers={"allow": allowed},
+                )  # fmt: skip
+                return await self._refuse_unread(request, call, resp, "method_not_allowed")
+            resp = error_response(
+                404, f"no route {call.path} on this gateway", type_="invalid_request_error",
+                code="unknown_route",
+            )  # fmt: skip
+            return await self._refuse_unread(request, call, resp, "unknown_route")
+        record["route"] = route.kind
+
         # --- what is asked
-        raw_body = await request.body()
-        body, fields, problem = self._parse(raw_body, kind)
+        try:
+            raw_body = await self._read_body(request)
+        except ClientDisconnect:
+            # Nobody to answer; the attempt is still on the record.
+            gone = error_response(
+                499, "the client went away while sending", type_="invalid_request_error",
+                code="client_disconnected",
+            )  # fmt: skip
+            return await self._refuse(call, gone, "client_disconnected")
+        if raw_body is None:
+            resp = error_response(
+                413, f"the request body is larger than {self.limits.max_body_bytes} bytes",
+                type_="invalid_request_error", code="request_too_large",
+            )  # fmt: skip
+            return await self._refuse(call, resp, "too_large")
+        if route.kind == "plain":
+            return await self._plain(request, call, route, raw_body)
+        return await self._model(request, call, route, raw_body)
+
+    async def _refuse_unread(
+        self, request: Request, call: _Call, resp: Response, action: str
+    ) -> Response:
+        """A refusal before the body was read: read it (to the size limit) and drop it.
+
+        A server that answers and closes with the client's body unread resets the
+        connection, and the client may never see the answer.
+        """
+        await self._drop(request, self.limits.max_body_bytes)
+        return await self._refuse(call, resp, action)
+
+    async def _read_body(self, request: Request) -> bytes | None:
+        """The body, or None once it is larger than the limit (never buffered past it).
+
+        Past the limit the rest is read and dropped, up to :data:`_DRAIN_FACTOR` times
+        the limit, so the client sees the 413 instead of a reset connection; a client
+        that asked ``Expect: 100-continue`` is answered before it sends anything.
+        """
+        limit = self.limits.max_body_bytes
+        declared = request.headers.get("content-length")
+        size = int(declared) if declared is not None and declared.strip().isdigit() else None
+        if size is not None and size > limit:
+            if "100-continue" not in request.headers.get("expect", "").lower():
+                await self._drop(request, limit * _DRAIN_FACTOR)
+            return None
+        parts: list[bytes] = []
+        got = 0
+        async for chunk in request.stream():
+            got += len(chunk)
+            if got > limit:
+                await self._drop(request, limit * _DRAIN_FACTOR - got)
+                return None
+            parts.append(chunk)
+        return b"".join(parts)
+
+    @staticmethod
+    async def _drop(request: Request, budget: int) -> None:
+        with contextlib.suppress(ClientDisconnect):
+            async for chunk in request.stream():
+                budget -= len(chunk)
+                if budget <= 0:
+                    return
+
+    # ------------------------------------------------------------- audit
+    async def _write(self, record: dict[str, Any]) -> None:
+        if self.audit is not None:
+            self.audit.write(record)
+            await self.audit.sync()
+
+    async def _refuse(
+        self, call: _Call, resp: Response, action: str, event: dict[str, Any] | None = None
+    ) -> Response:
+        """Audit a refusal (decision with its status), then answer it."""
+        call.record["action"] = action
+        call.record["status"] = resp.status_code
+        call.record.setdefault("rule", None)
+        self.metrics.decisions.labels(action).inc()
+        try:
+            await self._write(call.record)
+        except AuditError:
+            return self._audit_down()
+        if event is not None and self.scorer is not None:
+            # Refused requests are scored too: what an account asks says as much when
+            # it is refused, and a benign account refused on early, partial evidence
+            # must be able to recover as its profile fills.
+            event["status"] = resp.status_code
+            self.scorer.submit(Pending({"kind": "signals", "request_id": call.rid}, event))
+        return resp
+
+    def _outcome(
+        self, call: _Call, status: int, event: dict[str, Any] | None, **extra: Any
+    ) -> None:
+        """Audit what a forwarded request got; hand its event to the scorer."""
+        rec: dict[str, Any] = {"kind": "outcome", "request_id": call.rid, "status": status}
+        if event is not None:
+            event["status"] = status
+            for k in ("prompt_tokens", "completion_tokens", "reasoning_tokens"):
+                if event.get(k) is not None:
+                    rec[k] = event[k]
+        rec.update(extra)
+        if self.audit is not None:
+            self.audit.write(rec)
+        if event is not None and self.scorer is not None:
+            self.scorer.submit(Pending({"kind": "signals", "request_id": call.rid}, event))
+
+    @staticmethod
+    def _audit_down() -> Response:
+        return error_response(
+            503, "the gateway cannot write its audit log", type_="server_error",
+            code="audit_unavailable", headers={"retry-after": "5"},
+        )  # fmt: skip
+
+    # ------------------------------------------------------------- state
+    async def _view(self, call: _Call) -> tuple[dict[str, str], bool] | Response:
+        """(the account view, whether the store answered), or a 503 when failing closed."""
+        assert call.info is not None
+        account = call.info.account_id
+        try:
+            view = await self.cfg.state.view(account)
+        except StateUnavailable:
+            self._state_seen(False)
+            call.record["state"] = "unavailable"
+            if self.policy.state_failure == "closed":
+                resp = error_response(
+                    503, "the gateway cannot reach its state store", type_="server_error",
+                    code="state_unavailable", headers={"retry-after": "1"},
+                )  # fmt: skip
+                return await self._refuse(call, resp, "state_unavailable")
+            known = self._known.get(account)
+            if known is not None:
+                # Stale but known: a blocked or restricted account stays so.
+                call.record["state"] = "unavailable: last known view"
+                return dict(known), True
+            return {}, False
+        call.record["state"] = "ok"
+        if account in self._known or view.get("batch_verdict") in _NOTABLE:
+            self._remember({account: view})
+        return view, True
+
+    async def _take(self, bucket: str, rule: Rule, call: _Call) -> bool:
+        th = rule.throttle
+        assert th is not None
+        # A replay is throttled on the logged time, not on how fast it replays.
+        at = call.now.timestamp() if call.replayed else None
+        try:
+            return await self.cfg.state.take(bucket, th.rate, th.burst, at=at)
+        except StateUnavailable:
+            # This replica's own buckets: the limit holds per replica during the outage.
+            call.record["state"] = "unavailable"
+            return await self._local.take(bucket, th.rate, th.burst, at=at)
+
+    # ------------------------------------------------------------- plain routes
+    async def _plain(
+        self, request: Request, call: _Call, route: RouteSpec, raw_body: bytes
+    ) -> Response:
+        assert call.info is not None
+        got = await self._view(call)
+        if isinstance(got, Response):
+            return got
+        view, state_ok = got
+        rule = decide(self.policy, self._subject(call, view, state_ok), self.watch, call.now)
+        call.record["rule"] = rule.name if rule else None
+        if rule is not None and rule.action in ("block", "require_verification"):
+            return await self._refuse(call, self._denied(rule), rule.action)
+        call.record["action"] = "forward"
+        self.metrics.decisions.labels("forward").inc()
+        try:
+            await self._write(call.record)
+        except AuditError:
+            return self._audit_down()
+        self.metrics.latency.observe(time.perf_counter() - call.t0)
+        assert self.up is not None
+        headers = self._headers(request, call)
+        try:
+            up = await self.up.send(request.method, call.target, list(headers.items()), raw_body)
+        except UpstreamError as exc:
+            failed = upstream_failure(exc)
+            self._outcome(call, failed.status_code, None, error=type(exc).__name__)
+            return failed
+        out = {**response_headers(up.headers, encoded=True), "x-request-id": call.rid}
+
+        def closed(ok: bool) -> None:
+            self._outcome(call, up.status_code, None, **({} if ok else {"stream": "interrupted"}))
+
+        return stream_response(up, None, None, closed, out)
+
+    # ------------------------------------------------------------- model routes
+    def _subject(self, call: _Call, view: Mapping[str, str], state_ok: bool) -> Subject:
+        info = call.info
+        assert info is not None
+        return Subject(
+            account_id=info.account_id, tier=info.tier, created_at=info.created_at,
+            view=view, unknown_key=call.unknown, state_ok=state_ok,
+        )  # fmt: skip
+
+    async def _model(
+        self, request: Request, call: _Call, route: RouteSpec, raw_body: bytes
+    ) -> Response:
+        assert call.info is not None
+        kind = route.kind
+        body, fields, problem = parse_request(raw_body, kind, self.limits)
+        conversation = request.headers.get("x-conversation-id")
+        why = id_problem(conversation, "x-conversation-id") if conversation else None
+        if problem is None and why is not None:
+            # The scan quarantines such ids: a client must not get its own requests
+            # left out of the evidence by choosing one.
+            problem = bad_request(why, "x-conversation-id")
         if problem is not None:
-            record["rule"] = None
-            return finish(problem, "bad_request")
+            return await self._refuse(call, problem, "bad_request")
         assert body is not None
         assert fields is not None
-
-        # --- account state and policy
-        state_ok = True
-        try:
-            view = await self.cfg.state.view(info.account_id)
-        except StateUnavailable:
-            state_ok, view = False, {}
-            self._state_seen(False)
-        record["state"] = "ok" if state_ok else "unavailable"
-        if not state_ok and self.policy.state_failure == "closed":
-            record["rule"] = None
-            return finish(self._state_closed(), "state_unavailable")
-        subject = Subject(
-            account_id=info.account_id, tier=info.tier, created_at=info.created_at,
-            view=view, unknown_key=unknown, state_ok=state_ok,
-        )  # fmt: skip
-        event = self._event(fields, rid, now, info, api_key, request)
+        got = await self._view(call)
+        if isinstance(got, Response):
+            return got
+        view, state_ok = got
+        event = self._event(fields, call, request)
         if INTEL_WATCHLIST in self.watch:
-            await self._match_intel(info.account_id, view, event, record)
-        rule = decide(self.policy, subject, self.watch, now)
-        record["rule"] = rule.name if rule else None
-        record["risk"] = view.get("risk")
+            await self._match_intel(call.info.account_id, view, event, call.record)
+        rule = decide(self.policy, self._subject(call, view, state_ok), self.watch, call.now)
+        call.record["rule"] = rule.name if rule else None
+        call.record["risk"] = view.get("risk")
         action = rule.action if rule else "allow"
-        # Refused requests are scored too: what an account asks says as much when it
-        # is refused, and a benign account refused on early, partial evidence must be
-        # able to recover as its profile fills (otherwise a refusal is permanent).
         if rule is not None and action in ("block", "require_verification"):
-            denied = self._denied(rule)
-            return finish(
-                denied,
-                action,
-                self._refused(event, denied),
-            )
+            return await self._refuse(call, self._denied(rule), action, event)
         if rule is not None and action == "throttle" and rule.throttle is not None:
-            th = rule.throttle
             campaign = view.get("campaign_id")
-            bucket = (
-                f"c:{campaign}" if th.per == "campaign" and campaign else f"a:{info.account_id}"
-            )
-            try:
-                # A replay is throttled on the logged time, not on how fast it replays.
-                at = now.timestamp() if replayed else None
-                allowed = await self.cfg.state.take(bucket, th.rate, th.burst, at=at)
-            except StateUnavailable:
-                allowed = self.policy.state_failure == "open"
-                record["state"] = "unavailable"
-            if not allowed:
-                retry = max(1, int(1 / th.rate))
+            per_campaign = rule.throttle.per == "campaign" and campaign
+            bucket = f"c:{campaign}" if per_campaign else f"a:{call.info.account_id}"
+            if not await self._take(bucket, rule, call):
+                retry = max(1, int(1 / rule.throttle.rate))
                 limited = error_response(
                     429, rule.message or "rate limit reached for this account",
                     type_="rate_limit_error", code="rate_limited",
                     headers={"retry-after": str(retry)},
                 )  # fmt: skip
-                return finish(limited, "throttle_denied", self._refused(event, limited))
-        modified = self._modify(body, rule, kind)
-        record["modified"] = modified
-        self.metrics.latency.observe(time.perf_counter() - t0)
-
-        # --- forward
+                return await self._refuse(call, limited, "throttle_denied", event)
+        modified = apply_rule(body, rule, kind)
+        call.record["action"] = action
+        call.record["modified"] = modified
+        self.metrics.decisions.labels(action).inc()
+        try:
+            await self._write(call.record)
+        except AuditError:
+            return self._audit_down()
+        self.metrics.latency.observe(time.perf_counter() - call.t0)
         # An unmodified request goes upstream as the client sent it (no re-serialising).
         content = json.dumps(body).encode() if modified else raw_body
-        resp = await self._forward(
-            request, body, content, rule, rid, event, modified, record, finish
-        )
-        self.metrics.total.observe(time.perf_counter() - t0)
+        resp = await self._forward(request, call, body, content, rule, event, modified)
+        self.metrics.total.observe(time.perf_counter() - call.t0)
         return resp
 
-    # ------------------------------------------------------------- helpers
-    def _parse(
-        self, raw: bytes, kind: str
-    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, Response | None]:
-        """(body, event fields, None), or (None, None, a 400 naming the parameter)."""
-
-        def bad(
-            message: str, param: str | None = None, code: str = "invalid_request"
-        ) -> tuple[None, None, Response]:
-            return (
-                None,
-                None,
-                error_response(400, message, type_="invalid_request_error", code=code, param=param),
-            )
-
-        try:
-            body = json.loads(raw)
-        except (ValueError, RecursionError):
-            return bad("the request body is not valid JSON", code="invalid_json")
-        if not isinstance(body, dict):
-            return bad("the request body must be a JSON object")
-        if not isinstance(body.get("model"), str) or not body["model"]:
-            return bad("'model' is required and must be a string", "model")
-        if kind == "chat":
-            msgs = body.get("messages")
-            if not isinstance(msgs, list) or not msgs:
-                return bad("'messages' must be a non-empty list", "messages")
-        else:
-            prompt = body.get("prompt")
-            if not (isinstance(prompt, str) or (isinstance(prompt, list) and prompt)):
-                return bad("'prompt' must be a string or a list of strings", "prompt")
-        for name in ("n", "max_tokens", "max_completion_tokens"):
-            v = body.get(name)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-                return bad(f"'{name}' must be a positive integer", name)
-        if "stream" in body and not isinstance(body["stream"], bool):
-            return bad("'stream' must be true or false", "stream")
-        # The log readers' own rules: a request the scan could not read is refused here.
-        try:
-            fields = self._event_fields(kind, body)
-        except RowError as exc:
-            return bad(exc.message, exc.field)
-        return body, fields, None
-
-    @staticmethod
-    def _event_fields(kind: str, body: dict[str, Any]) -> dict[str, Any]:
-        request = {k: v for k, v in body.items() if k not in ("stream_options", "user")}
-        prompt = request.get("prompt")
-        if kind == "completions" and isinstance(prompt, list):
-            # A batch of prompts is one call here: ask about all of it.
-            if not all(isinstance(p, str) for p in prompt):
-                raise RowError("prompt", "token-id prompts are not supported")
-            request["prompt"] = "\n".join(prompt)
-        fields = openai_record_to_event({"request": request})
-        messages = fields.get("messages")
-        fields["messages"] = normalize_messages(messages) if messages is not None else None
-        params = fields.get("params")
-        fields["params"] = normalize_params(params) if params is not None else None
-        return fields
-
-    @staticmethod
-    def _refused(event: dict[str, Any], resp: Response) -> dict[str, Any]:
-        """The event of a refused request: what was asked, nothing returned."""
-        event["status"] = resp.status_code
-        return event
-
-    def _event(
-        self,
-        fields: dict[str, Any],
-        rid: str,
-        now: dt.datetime,
-        info: KeyInfo,
-        api_key: str | None,
-        request: Request,
-    ) -> dict[str, Any]:
+    def _client_ip(self, request: Request) -> str | None:
         ip = request.client.host if request.client else None
         if self.cfg.trust_client_headers:
             fwd = request.headers.get("x-forwarded-for")
-            if fwd:
-                ip = fwd.split(",")[0].strip()
+            given = fwd.split(",")[0].strip() if fwd else ""
+            # Only an address: anything else would be quarantined by the scan, and
+            # the request left out of the evidence.
+            with contextlib.suppress(ValueError):
+                ip = str(ipaddress.ip_address(given))
+        return ip
+
+    def _event(self, fields: dict[str, Any], call: _Call, request: Request) -> dict[str, Any]:
+        info = call.info
+        assert info is not None
         return {
-            "event_id": rid,
-            "ts": now,
+            "event_id": call.rid,
+            "ts": call.now,
             "account_id": info.account_id,
             "org_id": info.org_id,
-            "api_key_id": key_id(api_key) if api_key else None,
-            "ip": ip,
+            "api_key_id": key_id(call.api_key) if call.api_key else None,
+            "ip": self._client_ip(request),
             "user_agent": request.headers.get("user-agent"),
             "account_created_at": info.created_at,
             "account_tier": info.tier,
@@ -515,31 +764,6 @@ class Gateway:
             "params": fields.get("params"),
             "conversation_id": request.headers.get("x-conversation-id"),
         }
-
-    @staticmethod
-    def _modify(body: dict[str, Any], rule: Rule | None, kind: str) -> list[str]:
-        if rule is None:
-            return []
-        done: list[str] = []
-        if rule.max_tokens is not None:
-            for name in ("max_tokens", "max_completion_tokens"):
-                v = body.get(name)
-                if v is not None and v > rule.max_tokens:
-                    body[name] = rule.max_tokens
-                    done.append(f"cap_{name}")
-            if body.get("max_tokens") is None and body.get("max_completion_tokens") is None:
-                body["max_tokens"] = rule.max_tokens
-                done.append("cap_max_tokens")
-        if rule.max_n is not None and (body.get("n") or 1) > rule.max_n:
-            body["n"] = rule.max_n
-            done.append("cap_n")
-        if rule.strip_logprobs and (body.get("logprobs") or body.get("top_logprobs")):
-            body.pop("logprobs", None)
-            body.pop("top_logprobs", None)
-            done.append("strip_logprobs")
-        if rule.strip_reasoning:
-            done.append("strip_reasoning")
-        return done
 
     def _denied(self, rule: Rule) -> Response:
         if rule.action == "block":
@@ -552,56 +776,54 @@ class Gateway:
             type_="permission_error", code="verification_required",
         )  # fmt: skip
 
-    @staticmethod
-    def _state_closed() -> Response:
-        return error_response(
-            503, "the gateway cannot reach its state store", type_="server_error",
-            code="state_unavailable", headers={"retry-after": "1"},
-        )  # fmt: skip
+    def _headers(self, request: Request, call: _Call) -> dict[str, str]:
+        return request_headers(
+            request.headers.items(), self.cfg.upstream_key, call.rid, self._client_ip(request)
+        )
 
     async def _forward(
         self,
         request: Request,
+        call: _Call,
         body: dict[str, Any],
         content: bytes,
         rule: Rule | None,
-        rid: str,
         event: dict[str, Any],
         modified: list[str],
-        record: dict[str, Any],
-        finish: Finish,
     ) -> Response:
         assert self.up is not None  # set by lifespan before any request
         action = rule.action if rule else "allow"
-        headers = request_headers(request.headers.items(), self.cfg.upstream_key, rid)
+        headers = self._headers(request, call)
         headers["content-type"] = "application/json"
         reasoning = bool(rule and rule.strip_reasoning)
         logprobs = bool(rule and rule.strip_logprobs)
-        extra = {}
+        active = reasoning or logprobs
+        extra = {"x-request-id": call.rid}
         if self.cfg.decision_header:
-            extra = {"x-distillguard-action": action, "x-distillguard-modified": ",".join(modified)}
+            extra["x-distillguard-action"] = action
+            extra["x-distillguard-modified"] = ",".join(modified)
         try:
-            up = await self.up.send("POST", request.url.path, list(headers.items()), content)
+            up = await self.up.send("POST", call.target, list(headers.items()), content)
         except UpstreamError as exc:
-            failed = upstream_failure(exc)
-            self.metrics.upstream_errors.labels(str(failed.status_code)).inc()
-            event["status"] = failed.status_code
-            return finish(failed, action, event)
-        out_headers = {**response_headers(up.headers), **extra}
+            return self._failed(call, exc, event)
+        encoded = content_encoded(up.headers)
+        if active and encoded and up.status_code < 400:
+            # Safeguards cannot be applied to a body we cannot read: refuse it.
+            await _close(up)
+            return self._unreadable(call, event, "the upstream answered in a content-encoding")
+        out_headers = {**response_headers(up.headers, encoded=encoded), **extra}
         if body.get("stream") and up.status_code < 400:
             stripper = SSEStripper(reasoning=reasoning, logprobs=logprobs)
-            active = reasoning or logprobs
-            event["status"] = up.status_code
 
             def closed(ok: bool) -> None:
-                usage = stripper.usage or {}
-                event["prompt_tokens"] = usage.get("prompt_tokens")
-                event["completion_tokens"] = usage.get("completion_tokens")
-                if not ok:
-                    record["stream"] = "interrupted"
-                finish(Response(status_code=up.status_code), action, event)
+                event.update(usage_tokens(stripper.usage))
+                if stripper.unreadable:
+                    self.metrics.unreadable.inc(stripper.unreadable)
+                more: dict[str, Any] = {} if ok else {"stream": "interrupted"}
+                if stripper.unreadable:
+                    more["unreadable_events"] = stripper.unreadable
+                self._outcome(call, up.status_code, event, **more)
 
-            out_headers.pop("content-length", None)
             return stream_response(
                 up, stripper.feed if active else None, stripper.close if active else None,
                 closed, out_headers,
@@ -609,42 +831,54 @@ class Gateway:
         try:
             raw = await up.aread()
         except UpstreamError as exc:
-            failed = upstream_failure(exc)
-            event["status"] = failed.status_code
-            return finish(failed, action, event)
-        event["status"] = up.status_code
-        if up.status_code < 400:
+            return self._failed(call, exc, event)
+        if up.status_code < 400 and not encoded:
             try:
                 obj = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 obj = None
             if isinstance(obj, dict):
-                usage = obj.get("usage")
-                if isinstance(usage, dict):
-                    event["prompt_tokens"] = usage.get("prompt_tokens")
-                    event["completion_tokens"] = usage.get("completion_tokens")
-                    details = usage.get("completion_tokens_details")
-                    if isinstance(details, dict):
-                        event["reasoning_tokens"] = details.get("reasoning_tokens")
-                if (reasoning or logprobs) and strip_response(
-                    obj, reasoning=reasoning, logprobs=logprobs
-                ):
+                event.update(response_usage(obj))
+                if active and strip_response(obj, reasoning=reasoning, logprobs=logprobs):
                     raw = json.dumps(obj, ensure_ascii=False).encode()
-        return finish(Response(raw, status_code=up.status_code, headers=out_headers), action, event)
+            elif active:
+                return self._unreadable(call, event, "the upstream answer is not a JSON object")
+        self._outcome(call, up.status_code, event)
+        await self._synced()
+        return Response(raw, status_code=up.status_code, headers=out_headers)
+
+    async def _synced(self) -> None:
+        if self.audit is not None:
+            with contextlib.suppress(AuditError):  # the answer exists; say so below in logs
+                await self.audit.sync()
+
+    def _failed(self, call: _Call, exc: UpstreamError, event: dict[str, Any]) -> Response:
+        failed = upstream_failure(exc)
+        self.metrics.upstream_errors.labels(str(failed.status_code)).inc()
+        self._outcome(call, failed.status_code, event, error=type(exc).__name__)
+        return failed
+
+    def _unreadable(self, call: _Call, event: dict[str, Any], why: str) -> Response:
+        self.metrics.upstream_errors.labels("502").inc()
+        self._outcome(call, 502, event, error=why)
+        return error_response(
+            502, f"{why}; the policy's safeguards cannot be applied to it",
+            type_="upstream_error", code="upstream_unreadable",
+        )  # fmt: skip
+
+
+async def _close(resp: UpstreamResponse) -> None:
+    with contextlib.suppress(Exception):
+        await resp.aclose()
 
 
 def create_app(config: GatewayConfig) -> Starlette:
     """The gateway as a Starlette app (run it with uvicorn)."""
     gw = Gateway(config)
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
     app = Starlette(
-        routes=[
-            Route("/healthz", gw.healthz, methods=["GET"]),
-            Route("/metrics", gw.metrics_endpoint, methods=["GET"]),
-            Route("/v1/chat/completions", gw.model_call, methods=["POST"]),
-            Route("/v1/completions", gw.model_call, methods=["POST"]),
-            Route("/{path:path}", gw.passthrough, methods=methods),
-        ],
+        # One route for everything: paths are decided on the raw bytes the client sent
+        # (see ``Gateway.entry``), never on a router's own reading of them.
+        routes=[Route("/{path:path}", gw.entry, methods=list(METHODS))],
         lifespan=gw.lifespan,
     )
     app.state.gateway = gw

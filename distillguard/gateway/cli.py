@@ -1,4 +1,4 @@
-"""Gateway commands: ``serve``, ``sync``, ``mock-upstream``, ``replay``, ``audit verify``.
+"""Gateway commands: ``serve``, ``sync``, ``mock-upstream``, ``replay``, ``audit``.
 
 :func:`register` adds them to the main ``distillguard`` Typer app; the helpers
 of :mod:`distillguard.cli` are imported inside it because that module imports
@@ -51,6 +51,35 @@ def register(app: typer.Typer) -> None:
         audit: Annotated[Path, typer.Option(help="Audit log (JSON Lines).")] = Path(
             "gateway-audit.jsonl"
         ),
+        audit_fsync: Annotated[
+            str,
+            typer.Option(
+                help="When the audit log is fsynced: 'interval' (at most --audit-fsync-s "
+                "after a write), 'always' (before a request is forwarded or answered), "
+                "'never' (left to the OS). A killed gateway loses no record in any mode."
+            ),
+        ] = "interval",
+        audit_fsync_s: Annotated[
+            float, typer.Option(help="Longest time from a record to its fsync ('interval').")
+        ] = 0.05,
+        audit_key: Annotated[
+            Path | None,
+            typer.Option(
+                help="Key file that signs the audit checkpoints (`distillguard audit keygen`); "
+                "keep it where the log's writers cannot read it."
+            ),
+        ] = None,
+        audit_head: Annotated[
+            list[Path] | None,
+            typer.Option(help="Extra copy of the audit checkpoint (repeatable; another volume)."),
+        ] = None,
+        admin_token: Annotated[
+            str | None,
+            typer.Option(
+                envvar="DISTILLGUARD_ADMIN_TOKEN",
+                help="Bearer token for /metrics and /healthz details (default: loopback only).",
+            ),
+        ] = None,
         calibration: Annotated[Path | None, typer.Option(help="Calibration JSON.")] = None,
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -110,11 +139,18 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from distillguard.gateway.app import GatewayConfig, create_app
+        from distillguard.gateway.audit import FSYNC_POLICIES, FsyncPolicy, load_key
         from distillguard.gateway.keys import load_keys
         from distillguard.gateway.policy import load_policy
         from distillguard.gateway.state import State
         from distillguard.scoring.risk import Calibration
 
+        if audit_fsync not in FSYNC_POLICIES:
+            raise typer.BadParameter(
+                f"{audit_fsync!r}: use one of {', '.join(FSYNC_POLICIES)}",
+                param_hint="--audit-fsync",
+            )
+        fsync: FsyncPolicy = audit_fsync  # type: ignore[assignment]  # checked above
         state = make_state(redis)
         assert isinstance(state, State)
         pol = load_policy(policy)
@@ -140,6 +176,11 @@ def register(app: typer.Typer) -> None:
             policy=pol,
             state=state,
             audit_path=audit,
+            audit_fsync=fsync,
+            audit_fsync_s=audit_fsync_s,
+            audit_key=load_key(audit_key) if audit_key is not None else None,
+            audit_heads=tuple(audit_head or ()),
+            admin_token=admin_token,
             calibration=Calibration.load(calibration),
             upstream_key=upstream_key,
             upstream_timeout_s=timeout,
@@ -155,9 +196,11 @@ def register(app: typer.Typer) -> None:
             f"distillguard gateway on http://{host}:{port} → {upstream} "
             f"(state: {state.name}, audit: {audit})"
         )
+        # uvicorn's own proxy-header handling would let a client on a trusted address
+        # rewrite its address; the gateway reads forwarding headers only when told to.
         uvicorn.run(
             create_app(cfg), host=host, port=port, log_level="warning", access_log=False,
-            timeout_keep_alive=max(1, keep_alive),
+            timeout_keep_alive=max(1, keep_alive), proxy_headers=False,
         )  # fmt: skip
 
     @app.command("mock-upstream")
@@ -226,17 +269,56 @@ def register(app: typer.Typer) -> None:
 
     @audit_app.command("verify")
     @friendly
-    def verify(file: Annotated[Path, typer.Argument(help="Audit log to check.")]) -> None:
-        """Check the hash chain; report the first broken record (exit 1 if broken)."""
+    def verify(
+        file: Annotated[Path, typer.Argument(help="Audit log to check.")],
+        key: Annotated[
+            Path | None, typer.Option(help="The audit key file the gateway signed with.")
+        ] = None,
+        head: Annotated[
+            list[Path] | None,
+            typer.Option(help="Checkpoint file(s) to check against (default: FILE.head)."),
+        ] = None,
+        no_head: Annotated[
+            bool,
+            typer.Option(
+                "--no-head",
+                help="Check the chain alone (logs written before checkpoints existed); "
+                "a cut-off end then goes unnoticed.",
+            ),
+        ] = False,
+    ) -> None:
+        """Check the hash chain and the checkpoints; exit 1 on any problem."""
+        from distillguard.gateway.audit import load_key
         from distillguard.gateway.audit import verify as verify_log
 
-        res = verify_log(file)
+        res = verify_log(
+            file, key=load_key(key) if key is not None else None, heads=head or None,
+            require_head=not no_head,
+        )  # fmt: skip
         torn = " (last line torn by a crash, not counted)" if res.torn_tail else ""
         if res.ok:
-            console.print(f"OK: {res.records:,} records, chain intact{torn}")
+            after = res.records - res.checkpointed
+            tail = f"; {after:,} after the last checkpoint" if after and not no_head else ""
+            console.print(f"OK: {res.records:,} records, chain intact{tail}{torn}")
             return
-        console.print(
-            f"[bold red]BROKEN[/] at line {res.broken_line}: {res.reason} "
-            f"({res.records:,} records before it are intact){torn}"
-        )
+        if res.broken_line is not None:
+            console.print(
+                f"[bold red]BROKEN[/] at line {res.broken_line}: {res.reason} "
+                f"({res.records:,} records before it are intact){torn}"
+            )
+        else:
+            console.print(f"[bold red]BROKEN[/]: {res.reason}{torn}")
+        for gap in res.gaps:
+            console.print(f"  gap recorded at {gap}")
         raise typer.Exit(1)
+
+    @audit_app.command("keygen")
+    @friendly
+    def keygen(
+        file: Annotated[Path, typer.Argument(help="Where to write the new key (mode 0600).")],
+    ) -> None:
+        """Create a key for signing audit checkpoints (`serve --audit-key`)."""
+        from distillguard.gateway.audit import write_key
+
+        write_key(file)
+        console.print(f"wrote a new audit key to {file} (owner read/write only)")

@@ -31,6 +31,7 @@ from typing import Final, Literal
 
 from distillguard.config import build
 from distillguard.errors import DistillguardError
+from distillguard.gateway.routes import Limits, RouteSpec
 from distillguard.yamlio import YamlDoc, load_yaml_file, load_yaml_text
 
 Action = Literal["allow", "throttle", "require_verification", "block"]
@@ -139,6 +140,10 @@ class Policy:
     watchlists: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: Days of online profile kept and scored (the scan's window, in effect).
     window_days: int = 30
+    #: Paths forwarded upstream (see :mod:`.routes`); None: the shipped list.
+    routes: tuple[RouteSpec, ...] | None = None
+    #: Bounds on every request.
+    limits: Limits = field(default_factory=Limits)
 
     def check(self) -> list[tuple[str, str]]:
         if self.version != 1:
@@ -159,6 +164,13 @@ class Policy:
     def watch_sets(self) -> dict[str, frozenset[str]]:
         return {k: frozenset(v) for k, v in self.watchlists.items()}
 
+    @property
+    def route_specs(self) -> tuple[RouteSpec, ...]:
+        """The forwarded paths: this policy's own, or the shipped policy's."""
+        if self.routes is not None:
+            return self.routes
+        return _shipped().routes or ()
+
 
 def _build(doc: YamlDoc) -> Policy:
     if doc.data is None:
@@ -171,11 +183,20 @@ def load_policy_text(text: str, source: str = "<policy>") -> Policy:
     return _build(load_yaml_text(text, source, PolicyError))
 
 
+_SHIPPED: list[Policy] = []
+
+
+def _shipped() -> Policy:
+    if not _SHIPPED:
+        ref = resources.files("distillguard.gateway") / "default_policy.yaml"
+        _SHIPPED.append(load_policy_text(ref.read_text(encoding="utf-8"), "<default policy>"))
+    return _SHIPPED[0]
+
+
 def load_policy(path: str | Path | None = None) -> Policy:
     """A policy file, or the default policy shipped with the package."""
     if path is None:
-        ref = resources.files("distillguard.gateway") / "default_policy.yaml"
-        return load_policy_text(ref.read_text(encoding="utf-8"), "<default policy>")
+        return _shipped()
     return _build(load_yaml_file(path, PolicyError))
 
 

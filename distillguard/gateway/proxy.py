@@ -1,4 +1,13 @@
-"""Forwarding to the upstream model API, and OpenAI-style error responses."""
+"""Forwarding to the upstream model API, and OpenAI-style error responses.
+
+Headers are the gateway's to set, not the client's to relay: hop-by-hop headers
+(and any the client names in ``Connection``), forwarding headers (the gateway
+writes ``x-forwarded-for`` itself, from the address it decided on), ``expect``
+(the gateway reads the whole body before it forwards, so an upstream's interim
+``100 Continue`` has nothing to answer), the gateway's own ``x-distillguard-*``,
+and, when the gateway sends its own upstream key, every header that carries or
+selects credentials.
+"""
 
 from __future__ import annotations
 
@@ -45,24 +54,68 @@ def error_response(
     )
 
 
+#: Forwarding headers a client could use to pose as another address or scheme.
+FORWARDING: Final = frozenset(
+    {
+        "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto",
+        "x-forwarded-port", "x-forwarded-prefix", "x-real-ip", "x-client-ip",
+        "x-cluster-client-ip", "true-client-ip", "cf-connecting-ip", "fastly-client-ip",
+        "via",
+    }
+)  # fmt: skip
+#: Headers that carry or select credentials upstream (dropped when the gateway
+#: sends its own key: the client must not choose the provider's organisation).
+CREDENTIALS: Final = frozenset(
+    {"authorization", "api-key", "x-api-key", "openai-organization", "openai-project", "cookie"}
+)
+_NEVER: Final = HOP | FORWARDING | {"expect", "x-request-id"}
+
+
 def request_headers(
-    items: Iterable[tuple[str, str]], upstream_key: str | None, request_id: str
+    items: Iterable[tuple[str, str]],
+    upstream_key: str | None,
+    request_id: str,
+    client_ip: str | None = None,
 ) -> dict[str, str]:
-    """Headers to send upstream: hop-by-hop dropped, the upstream key swapped in."""
-    out = {k: v for k, v in items if k.lower() not in HOP}
+    """Headers to send upstream (see the module docstring)."""
+    pairs = [(k.lower(), v) for k, v in items]
+    named = {
+        t.strip().lower() for k, v in pairs if k == "connection" for t in v.split(",") if t.strip()
+    }
+    drop = _NEVER | named | (CREDENTIALS if upstream_key is not None else frozenset())
+    out = {k: v for k, v in pairs if k not in drop and not k.startswith("x-distillguard-")}
     if upstream_key is not None:
-        for k in [k for k in out if k.lower() == "authorization"]:
-            del out[k]
         out["authorization"] = f"Bearer {upstream_key}"
     # We parse responses, so ask for them uncompressed.
     out["accept-encoding"] = "identity"
     out["x-request-id"] = request_id
+    if client_ip:
+        out["x-forwarded-for"] = client_ip
     return out
 
 
-def response_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Upstream response headers to relay (hop-by-hop dropped)."""
-    return {k: v for k, v in headers if k.lower() not in HOP}
+def response_headers(
+    headers: Iterable[tuple[str, str]], *, encoded: bool = False
+) -> dict[str, str]:
+    """Upstream response headers to relay (hop-by-hop dropped).
+
+    ``encoded``: the body is relayed as the upstream encoded it, so its
+    ``content-encoding`` goes with it.
+    """
+    out = {k: v for k, v in headers if k.lower() not in HOP}
+    if encoded:
+        for k, v in headers:
+            if k.lower() == "content-encoding":
+                out[k] = v
+    return out
+
+
+def content_encoded(headers: Iterable[tuple[str, str]]) -> bool:
+    """Whether the upstream encoded the body (gzip, br…) although we asked for identity."""
+    return any(
+        k.lower() == "content-encoding" and v.strip().lower() not in ("", "identity")
+        for k, v in headers
+    )
 
 
 def upstream_failure(exc: httpx.HTTPError | UpstreamError) -> Response:

@@ -6,7 +6,9 @@ Layout (``prefix`` defaults to ``dg:``):
   (``first_ts``/``last_ts`` as integer microseconds);
 - ``{prefix}k:{account}`` hash, field ``{day}|{kind}|{key}``: key counts;
 - ``{prefix}a:{account}`` hash: account attributes and the account view;
-- ``{prefix}tb:{bucket}`` hash: a token bucket (``tokens``, ``ts``).
+- ``{prefix}tb:{bucket}`` hash: a token bucket (``tokens``, ``ts``);
+- ``{prefix}meta`` hash: what the gateways keep about the store (which version of
+  the batch results it holds).
 
 Updates that read before they write run as Lua scripts, so concurrent replicas
 never lose an update: the day's ``last_ts`` swap (which the gap parts need) and
@@ -233,6 +235,15 @@ class RedisState(State):
 
     async def ping(self) -> None:
         await self._call(cast(Awaitable[Any], self._client.ping()))
+
+    async def get_meta(self, name: str) -> str | None:
+        got: str | None = await self._call(
+            cast(Awaitable[str | None], self._client.hget(f"{self.prefix}meta", name))
+        )
+        return got
+
+    async def set_meta(self, name: str, value: str) -> None:
+        await self._call(cast(Awaitable[Any], self._client.hset(f"{self.prefix}meta", name, value)))
 
     async def flush_all(self) -> None:
         """Delete every key under this backend's prefix (tests, ``sync --replace``)."""

@@ -22,9 +22,12 @@ window plus one batch of work, tens of milliseconds).  With in-memory state the
 worker keeps the profiles and sends the updated views back; with Redis it reads
 and writes the shared store itself.
 
-The audit record of each request is written once its signals are known, in
-request order, so the log carries the evidence.  When more than ``max_queue``
-events wait, a record is audited at once without signals and its event is not
+The window starts with the first event that finds the scorer idle and ends
+``window_s`` later (or when ``batch`` events wait), at any traffic level: a quiet
+gateway scores as soon as a busy one.  Each event's ``signals`` audit record is
+written once its batch is scored, in submission order (the gateway has written
+the request's decision and outcome already).  When more than ``max_queue``
+events wait, the record is audited at once without signals and its event is not
 folded (counted in ``distillguard_gateway_scoring_dropped_total``).
 """
 
@@ -45,7 +48,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from distillguard.gateway.audit import AuditLog
+from distillguard.gateway.audit import AuditError, AuditLog
 from distillguard.gateway.online import (
     SignalRunner,
     fold_item,
@@ -68,7 +71,7 @@ log = logging.getLogger("distillguard.gateway")
 
 @dataclass
 class Pending:
-    """One finished request: its audit record and, for model calls, its event."""
+    """One finished request: its ``signals`` audit record and, for model calls, its event."""
 
     record: dict[str, Any]
     event: dict[str, Any] | None
@@ -180,9 +183,11 @@ class _Base:
         window_s: float,
         on_state: Callable[[bool], None] | None,
         on_drop: Callable[[], None] | None,
+        on_views: Callable[[Views], None] | None = None,
     ) -> None:
         self.state = state
         self.audit = audit
+        self._on_views = on_views
         self.max_queue = max_queue
         self.batch = batch
         self.window_s = window_s
@@ -197,6 +202,9 @@ class _Base:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._view_tasks: set[asyncio.Task[None]] = set()
+        #: Whether views in results were computed away from ``state`` and must be
+        #: written to it here (a worker process with its own in-memory profiles).
+        self._remote_views = False
 
     def submit(self, item: Pending) -> None:
         if (
@@ -207,14 +215,14 @@ class _Base:
                 self._on_drop()
             item.record["signals"] = None
             item.record["scoring"] = "dropped"
-            if self.audit is not None:
-                self.audit.write(item.record)
+            self._audit(item.record)
             return
         self._pending.append(item)
         self._idle.clear()
         if item.event is not None:
             self._pending_events += 1
-            if self._pending_events >= self.batch:
+            # The first event starts the window; a full batch ends it early.
+            if self._pending_events == 1 or self._pending_events >= self.batch:
                 self._wake.set()
         elif len(self._pending) == 1:
             self._wake.set()  # nothing to score: audit without waiting out a window
@@ -229,6 +237,7 @@ class _Base:
     async def _flusher(self) -> None:
         while True:
             await self._wake.wait()
+            self._wake.clear()
             if self._pending_events and self._pending_events < self.batch:
                 # Let a micro-batch gather: per-call overhead dominates for one event.
                 with contextlib.suppress(TimeoutError):
@@ -276,6 +285,8 @@ class _Base:
                 self._on_state(res.status != "state_unavailable")
             if res.views:
                 self._apply_views(res.views)
+                if self._on_views is not None:
+                    self._on_views(res.views)
             sigs = iter(res.signals)
             for it in b.items:
                 if it.event is None:
@@ -283,12 +294,22 @@ class _Base:
                 else:
                     it.record["signals"] = next(sigs, None)
                     it.record["scoring"] = res.status
-                if self.audit is not None:
-                    self.audit.write(it.record)
+                self._audit(it.record)
         self._check_idle()
 
+    def _audit(self, record: dict[str, Any]) -> None:
+        if self.audit is None:
+            return
+        try:
+            self.audit.write(record)
+        except AuditError:
+            # Requests are refused with 503 from now on (the gateway's own writes fail
+            # too); a scoring callback cannot do more than say so.
+            log.exception("cannot write a signals record to the audit log")
+
     def _apply_views(self, views: Views) -> None:
-        # Views computed elsewhere (the worker's own copy of in-memory profiles).
+        if not self._remote_views:
+            return  # the core wrote them to the state already
         if isinstance(self.state, MemoryState):
             self.state.set_views(views)
             return
@@ -316,8 +337,7 @@ class _Base:
             it.record.setdefault("signals", None)
             if it.event is not None:
                 it.record["scoring"] = "error: shutdown"
-            if self.audit is not None:
-                self.audit.write(it.record)
+            self._audit(it.record)
         self._pending = []
 
 
@@ -337,9 +357,10 @@ class InlineScorer(_Base):
         window_s: float = 0.05,
         on_state: Callable[[bool], None] | None = None,
         on_drop: Callable[[], None] | None = None,
+        on_views: Callable[[Views], None] | None = None,
     ) -> None:
-        super().__init__(state, audit=audit, max_queue=max_queue, batch=batch,
-                         window_s=window_s, on_state=on_state, on_drop=on_drop)  # fmt: skip
+        super().__init__(state, audit=audit, max_queue=max_queue, batch=batch, window_s=window_s,
+                         on_state=on_state, on_drop=on_drop, on_views=on_views)  # fmt: skip
         self.core = ScoringCore(state, calibration, scoring, window_days, offload=True)
 
     def start(self) -> None:
@@ -349,7 +370,7 @@ class InlineScorer(_Base):
         try:
             res = await self.core.score(b.events)
             # The core has written the views to the state already.
-            b.result = Scored(res.signals, res.status)
+            b.result = Scored(res.signals, res.status, res.views)
         except Exception as exc:  # one bad batch must not stop scoring for good
             b.result = Scored([None] * len(b.events), f"error: {type(exc).__name__}")
         self._finish_ready()
@@ -376,7 +397,6 @@ def worker_main(inq: Any, out: Any, spec: WorkerSpec) -> None:
         os.nice(spec.nice)  # requests (the gateway process) win the CPU
     loop = asyncio.new_event_loop()
     state = spec.state.open() if spec.state is not None else MemoryState()
-    memory = spec.state is None
     core = ScoringCore(state, spec.calibration, spec.scoring, spec.window_days)
     stop = False
     while not stop:
@@ -410,7 +430,7 @@ def worker_main(inq: Any, out: Any, spec: WorkerSpec) -> None:
             for k, (bid, evs) in enumerate(batches):
                 last = k == len(batches) - 1
                 part = Scored(res.signals[i : i + len(evs)], res.status,
-                              res.views if memory and last else {})  # fmt: skip
+                              res.views if last else {})  # fmt: skip
                 out.send((bid, part))
                 i += len(evs)
         except (BrokenPipeError, OSError):
@@ -467,11 +487,14 @@ class ProcessScorer(_Base):
         window_s: float = 0.05,
         on_state: Callable[[bool], None] | None = None,
         on_drop: Callable[[], None] | None = None,
+        on_views: Callable[[Views], None] | None = None,
         nice: int = 5,
     ) -> None:
-        super().__init__(state, audit=audit, max_queue=max_queue, batch=batch,
-                         window_s=window_s, on_state=on_state, on_drop=on_drop)  # fmt: skip
+        super().__init__(state, audit=audit, max_queue=max_queue, batch=batch, window_s=window_s,
+                         on_state=on_state, on_drop=on_drop, on_views=on_views)  # fmt: skip
         self.spec = WorkerSpec(state.spec(), calibration, scoring, window_days, os.getpid(), nice)
+        # A worker without a shared store keeps profiles of its own: its views come back.
+        self._remote_views = self.spec.state is None
         self._proc: Any = None
         self._inq: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._sender: threading.Thread | None = None

@@ -96,6 +96,18 @@ class State(ABC):
     async def ping(self) -> None:
         """Return when the store answers; raise :class:`StateUnavailable` otherwise."""
 
+    @abstractmethod
+    async def get_meta(self, name: str) -> str | None:
+        """A small value the gateways keep about the store itself (None: not set).
+
+        It vanishes with the rest when a store restarts empty, which is how a
+        gateway learns that it must push what it follows again.
+        """
+
+    @abstractmethod
+    async def set_meta(self, name: str, value: str) -> None:
+        """Set :meth:`get_meta`'s ``name``."""
+
     async def close(self) -> None:  # noqa: B027  (optional hook, nothing to do by default)
         """Release connections."""
 
@@ -111,6 +123,7 @@ class MemoryState(State):
         self._views: dict[str, dict[str, str]] = {}
         # bucket -> (tokens, last refill on the monotonic clock)
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._meta: dict[str, str] = {}
 
     async def fold(self, items: Sequence[FoldItem]) -> None:
         with self._lock:
@@ -158,3 +171,11 @@ class MemoryState(State):
 
     async def ping(self) -> None:
         return None
+
+    async def get_meta(self, name: str) -> str | None:
+        with self._lock:
+            return self._meta.get(name)
+
+    async def set_meta(self, name: str, value: str) -> None:
+        with self._lock:
+            self._meta[name] = value

@@ -107,6 +107,8 @@ class _Conn(asyncio.Protocol):
         self.keep_alive = False
         self.got_bytes = False
         self.error: UpstreamError | None = None
+        #: Inside an interim (1xx) response, which is skipped: the final one follows.
+        self.interim = False
         self.head: asyncio.Future[None] = self.loop.create_future()
         self.wake: asyncio.Future[None] | None = None
         self.paused = False
@@ -145,7 +147,14 @@ class _Conn(asyncio.Protocol):
         self.headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
-        self.status = self.parser.get_status_code()
+        status = self.parser.get_status_code()
+        if 100 <= status < 200:
+            # ``100 Continue`` and other interim answers are not the answer: the gateway
+            # sends no ``expect`` and never upgrades, so wait for the final response.
+            self.interim = True
+            self.headers = []
+            return
+        self.status = status
         if not self.head.done():
             self.head.set_result(None)
 
@@ -159,6 +168,9 @@ class _Conn(asyncio.Protocol):
         self._wake()
 
     def on_message_complete(self) -> None:
+        if self.interim:
+            self.interim = False
+            return
         self.complete = True
         self.keep_alive = self.parser.should_keep_alive()
         self._wake()

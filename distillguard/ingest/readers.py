@@ -4,8 +4,9 @@ Every reader streams in chunks (Parquet batches, blocks of JSON lines) so that a
 log far larger than memory can be scanned with :func:`iter_event_batches`;
 :func:`read_events` collects the chunks of several files into one table.
 
-Bad rows are quarantined, never raised.  Problems with a whole file (missing,
-truncated, not UTF-8, required columns absent) raise
+Bad rows are quarantined, never raised: in JSON Lines that includes a line
+that is not UTF-8 or not JSON.  Problems with a whole file (missing,
+truncated, no readable line, required columns absent) raise
 :class:`~distillguard.errors.InputError`.
 """
 
@@ -45,6 +46,7 @@ from distillguard.ingest.validate import (
     RowError,
     columns_from_objects,
     dumps,
+    replace_lone_surrogates,
     validate_chunk,
 )
 from distillguard.ingest.writers import label_schema_for
@@ -64,6 +66,9 @@ DEFAULT_CHUNK_ROWS: Final = 50_000
 _PARQUET_SUFFIXES: Final = (".parquet", ".pq", ".parq")
 _PARQUET_MAGIC: Final = b"PAR1"
 _GZIP_MAGIC: Final = b"\x1f\x8b"
+_UTF8_BOM: Final = "\ufeff".encode()
+#: Non-blank lines the format sniffer reads before settling for plain JSON Lines.
+_SNIFF_LINES: Final = 64
 
 Chunk = tuple[pa.Table, list[QuarantineRecord]]
 
@@ -127,7 +132,8 @@ def detect_format(path: str | Path, fmt: str | None = None) -> str:
 
     A given ``fmt`` wins.  Otherwise a Parquet suffix or the ``PAR1`` magic
     means Parquet, and a JSON Lines file is in OpenAI form when its first
-    non-empty line is an object with a ``request`` object.
+    JSON object line (junk, non-objects and blank lines before it skipped)
+    is an object with a ``request`` object.
     """
     if fmt is not None:
         if fmt not in FORMATS:
@@ -136,23 +142,32 @@ def detect_format(path: str | Path, fmt: str | None = None) -> str:
     _check_file(path)
     if str(path).lower().endswith(_PARQUET_SUFFIXES) or _head(path, 4) == _PARQUET_MAGIC:
         return "parquet"
-    first = _first_line(path)
-    try:
-        obj = json.loads(first) if first is not None else None
-    except (ValueError, RecursionError):
-        obj = None  # the real read quarantines the line
-    return "openai" if is_openai_record(obj) else "jsonl"
+    return "openai" if is_openai_record(_first_object(path)) else "jsonl"
 
 
-def _first_line(path: str | Path) -> str | None:
-    # Sniffing only: any decoding or gzip problem is reported properly by the read.
+def _first_object(path: str | Path) -> dict[str, Any] | None:
+    """The first line that parses as a JSON object, within :data:`_SNIFF_LINES` non-blank lines.
+
+    Sniffing only: lines the read will quarantine (not UTF-8, not JSON, not an
+    object) are passed over, since a bad byte could sit anywhere, even in the
+    ``request`` key; gzip problems are left for the read to report.
+    """
+    seen = 0
     try:
         with _open_binary(path) as handle:
             for data in handle:
-                text = data.decode("utf-8").removeprefix("\ufeff").strip()
-                if text:
-                    return text
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError):
+                if not data.strip():
+                    continue
+                try:
+                    obj = json.loads(data.decode("utf-8").removeprefix("\ufeff"))
+                except (ValueError, RecursionError):  # UnicodeDecodeError included
+                    obj = None
+                if type(obj) is dict:
+                    return cast(dict[str, Any], obj)
+                seen += 1
+                if seen >= _SNIFF_LINES:
+                    break
+    except (OSError, EOFError, zlib.error):
         return None
     return None
 
@@ -266,29 +281,55 @@ class _JsonlChunker:
         self.early.append(QuarantineRecord(self.label, line, field, reason, raw))
 
     def flush(self) -> Chunk:
-        early = list(self.early)
-        texts = self.texts
         try:
-            if not self.objects:
-                return empty_events(), early
-            issues = Issues()
-            columns = columns_from_objects(self.objects, issues, file=self.label)
-            table, records = validate_chunk(
-                columns,
-                len(self.objects),
-                file=self.label,
-                rows=np.asarray(self.lines, dtype=np.int64),
-                raw_text=lambda positions: [texts[i].rstrip("\r\n") for i in positions],
-                tracker=self.tracker,
-                issues=issues,
-                prenormalized=("params",),
-            )
+            try:
+                table, records = self._validate()
+            except UnicodeEncodeError:
+                # A line spelled a lone surrogate ("\ud800"): json.loads took
+                # it, Arrow cannot.  Finding it walks every object holding an
+                # escape, so only a chunk that has one pays.  Validating again
+                # is safe: the tracker ignores an id seen at the same row.
+                self._repair_surrogates()
+                table, records = self._validate()
+            early = list(self.early)
         finally:
             for items in (self.objects, self.texts, self.lines, self.early):
                 items.clear()
         if early:
             records = sorted(early + records, key=lambda r: r.row)
         return table, records
+
+    def _validate(self) -> Chunk:
+        if not self.objects:
+            return empty_events(), []
+        texts = self.texts
+        issues = Issues()
+        columns = columns_from_objects(self.objects, issues, file=self.label)
+        return validate_chunk(
+            columns,
+            len(self.objects),
+            file=self.label,
+            rows=np.asarray(self.lines, dtype=np.int64),
+            raw_text=lambda positions: [texts[i].rstrip("\r\n") for i in positions],
+            tracker=self.tracker,
+            issues=issues,
+            prenormalized=("params",),
+        )
+
+    def _repair_surrogates(self) -> None:
+        kept: tuple[list[dict[str, Any]], list[str], list[int]] = ([], [], [])
+        for obj, text, line in zip(self.objects, self.texts, self.lines, strict=True):
+            if "\\u" in text:  # only an escape can spell a surrogate
+                try:
+                    obj = replace_lone_surrogates(obj)
+                except RowError as problem:
+                    self.reject(line, problem.field, problem.reason, text)
+                    continue
+            kept[0].append(obj)
+            kept[1].append(text)
+            kept[2].append(line)
+        # In place: the read loop holds these lists' bound append methods.
+        self.objects[:], self.texts[:], self.lines[:] = kept
 
 
 def _iter_jsonl(
@@ -302,7 +343,7 @@ def _iter_jsonl(
     )
     loads = json.loads
     parsed_any = False
-    first_bad: tuple[int, str] | None = None
+    first_bad: tuple[int, str, Exception] | None = None
     pending = 0
     # Parsed JSON holds no reference cycles, yet a chunk allocates hundreds of
     # thousands of containers, each nudging the cyclic GC into rescanning them
@@ -313,42 +354,47 @@ def _iter_jsonl(
     try:
         with _open_binary(path) as handle:
             for lineno, data in enumerate(handle, 1):
+                if lineno == 1:
+                    data = data.removeprefix(_UTF8_BOM)
                 try:
                     text = data.decode("utf-8")
                 except UnicodeDecodeError as exc:
-                    raise InputError(
-                        f"not UTF-8 text (byte {exc.start + 1} of the line)",
-                        path=label,
-                        line=lineno,
-                    ) from exc
-                if lineno == 1:
-                    text = text.removeprefix("\ufeff")
-                if not text or text.isspace():
-                    continue
-                pending += 1
-                try:
-                    obj = loads(text)  # trailing newline is whitespace to JSON
-                except (ValueError, RecursionError) as exc:
-                    chunker.reject(lineno, "line", f"not valid JSON: {exc}", text)
-                    first_bad = first_bad or (lineno, str(exc))
+                    # One bad byte (a Latin-1 name, a torn write) spoils its
+                    # line, not the file: the line is quarantined, shown with
+                    # the bad bytes as \xNN so the quarantine file stays UTF-8.
+                    pending += 1
+                    byte = f"byte {exc.start + 1} of the line is 0x{data[exc.start]:02X}"
+                    reason = f"not UTF-8 text ({byte})"
+                    raw = data.decode("utf-8", errors="backslashreplace")
+                    chunker.reject(lineno, "line", reason, raw)
+                    first_bad = first_bad or (lineno, reason, exc)
                 else:
-                    parsed_any = True
-                    if type(obj) is not dict:
-                        chunker.reject(lineno, "line", "not a JSON object", text)
-                    elif openai:
-                        try:
-                            add_object(openai_record_to_event(obj))
-                        except RowError as problem:
-                            chunker.reject(lineno, problem.field, problem.reason, text)
+                    if not text or text.isspace():
+                        continue
+                    pending += 1
+                    try:
+                        obj = loads(text)  # trailing newline is whitespace to JSON
+                    except (ValueError, RecursionError) as exc:
+                        chunker.reject(lineno, "line", f"not valid JSON: {exc}", text)
+                        first_bad = first_bad or (lineno, str(exc), exc)
+                    else:
+                        parsed_any = True
+                        if type(obj) is not dict:
+                            chunker.reject(lineno, "line", "not a JSON object", text)
+                        elif openai:
+                            try:
+                                add_object(openai_record_to_event(obj))
+                            except RowError as problem:
+                                chunker.reject(lineno, problem.field, problem.reason, text)
+                            else:
+                                add_text(text)
+                                add_line(lineno)
                         else:
+                            add_object(obj)
                             add_text(text)
                             add_line(lineno)
-                    else:
-                        add_object(obj)
-                        add_text(text)
-                        add_line(lineno)
                 # Hold everything back until some line is JSON: a file of
-                # nothing but non-JSON is a file error, not a quarantine.
+                # nothing but unreadable lines is a file error, not a quarantine.
                 if pending >= chunk_rows and parsed_any:
                     pending = 0
                     chunk = chunker.flush()
@@ -366,10 +412,10 @@ def _iter_jsonl(
         if gc_was_enabled:
             gc.enable()
     if first_bad is not None and not parsed_any:
-        line, message = first_bad
+        line, message, cause = first_bad
         raise InputError(
             f"not JSON Lines: no line is valid JSON ({message})", path=label, line=line
-        )
+        ) from cause
     if last is not None:
         yield last
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
@@ -74,6 +75,26 @@ _ISO_NAIVE: Final = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$
 # match it, so only the rest (IPv6, junk) needs a Python call per distinct value.
 _OCTET: Final = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4: Final = rf"^{_OCTET}(\.{_OCTET}){{3}}$"
+
+#: Identifier columns: opaque keys that profiles group by, linkers join on and
+#: reports print.  None of them is free text, so a control character in one is
+#: a forged or corrupt value, never data (``ip`` gets the same check: an IPv6
+#: scope id is the one place ``ipaddress`` lets anything through).
+ID_COLUMNS: Final = (
+    "event_id",
+    "account_id",
+    "org_id",
+    "api_key_id",
+    "payment_fingerprint",
+    "conversation_id",
+)
+# C0 controls (NUL included), DEL, C1 controls, and the Unicode line and
+# paragraph separators: ``str.splitlines``, JavaScript before ES2019 and many
+# log viewers break lines on those two, so an id holding one can forge a line
+# in a text report or an audit trail.
+_CONTROL_RE2: Final = r"[\x00-\x1f\x7f-\x9f\x{2028}\x{2029}]"
+_CONTROL_PY: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_NAMES: Final = {0x2028: "line separator", 0x2029: "paragraph separator"}
 
 _ROLE_SET: Final = pa.array(sorted(MESSAGE_ROLES), pa.string())
 _FLOAT_PARAMS: Final = ("temperature", "top_p")
@@ -262,6 +283,64 @@ def _map_uniques(arr: pa.Array, fn: Callable[[Any], Any], out_type: pa.DataType)
     return mapped.take(pc.index_in(arr, value_set=uniques))
 
 
+# --------------------------------------------------------------------------- surrogates
+
+# JSON can spell a lone UTF-16 surrogate ("\ud800"): json.loads accepts it,
+# and no Arrow string can hold it.  Only text holding a \uD800-\uDFFF escape
+# can spell one, so only that text pays for the walk that finds it.
+_LONE_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _without_surrogates(value: Any) -> Any:
+    if type(value) is str:
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if type(value) is list:
+        return [_without_surrogates(v) for v in value]
+    if type(value) is dict:
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def replace_lone_surrogates(event: dict[str, Any]) -> dict[str, Any]:
+    """``event`` with each lone UTF-16 surrogate made U+FFFD; one in an id is a RowError.
+
+    JSON can spell a lone surrogate (``"\\ud800"``) and ``json.loads`` accepts
+    it, but no UTF-8 column can hold it.  In text the replacement keeps the row
+    (a client could otherwise hide a request from the scan with one escape);
+    an id would silently become a different id, so the row is refused.
+
+    >>> replace_lone_surrogates({"prompt": "a\\ud800b", "n": 1})
+    {'prompt': 'a�b', 'n': 1}
+    >>> replace_lone_surrogates({"account_id": "x\\udc00"})
+    Traceback (most recent call last):
+    ...
+    distillguard.ingest.validate.RowError: field account_id: lone surrogate U+DC00 in id
+    """
+    for name in (*ID_COLUMNS, "ip"):
+        value = event.get(name)
+        found = _LONE_SURROGATE.search(value) if type(value) is str else None
+        if found is not None:
+            noun = "address" if name == "ip" else "id"
+            raise RowError(name, f"lone surrogate U+{ord(found.group()):04X} in {noun}")
+    try:
+        return cast(dict[str, Any], _without_surrogates(event))
+    except RecursionError as exc:
+        raise RowError("line", "nested too deeply") from exc
+
+
+def loads_text(text: str) -> Any:
+    r"""``json.loads``, with every lone surrogate in the result made U+FFFD.
+
+    >>> loads_text('["\\ud83d\\ude00", "\\udc00"]')
+    ['😀', '�']
+    """
+    value = json.loads(text)
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        value = _without_surrogates(value)
+    return value
+
+
 # --------------------------------------------------------------------------- strings
 
 
@@ -286,6 +365,61 @@ def require_nonempty(arr: pa.Array, issues: Issues, field: str) -> None:
     if len(arr):
         blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(arr)), 0)
         issues.add_mask(field, blank, "empty string")
+
+
+def _may_hold_controls(arr: pa.Array) -> bool:
+    """False when no string of ``arr`` can hold a character :data:`_CONTROL_RE2` matches.
+
+    numpy over the UTF-8 bytes, far cheaper than the regex, which then only
+    runs on a column this flags.  Ids are nearly always printable ASCII (two
+    reductions, under a millisecond per million ids); otherwise it looks for
+    the first byte of each refused character: C0 and DEL are single bytes, C1
+    controls start with 0xC2, U+2028/U+2029 with 0xE2 (so accented or CJK ids
+    still skip the regex).
+    """
+    if arr.type != pa.string():
+        return True
+    _, offsets, data = arr.buffers()
+    if data is None or offsets is None:
+        return False
+    positions = np.frombuffer(offsets, np.int32, count=len(arr) + 1, offset=4 * arr.offset)
+    start, end = int(positions[0]), int(positions[-1])
+    if end == start:
+        return False
+    raw = np.frombuffer(data, np.uint8, count=end - start, offset=start)
+    if raw.min() >= 0x20 and raw.max() < 0x7F:
+        return False
+    return bool(((raw < 0x20) | (raw == 0x7F) | (raw == 0xC2) | (raw == 0xE2)).any())
+
+
+def _control_reason(value: str, noun: str) -> str:
+    found = _CONTROL_PY.search(value)
+    code = ord(found.group()) if found else 0
+    kind = _CONTROL_NAMES.get(code, "control character")
+    return f"{kind} U+{code:04X} in {noun}"
+
+
+def id_problem(value: str, noun: str = "id") -> str | None:
+    """Why ``value`` cannot be an id (the readers' rule for one value), or None.
+
+    >>> id_problem("conv-1"), id_problem("conv\x85")
+    (None, 'control character U+0085 in id')
+    """
+    return _control_reason(value, noun) if _CONTROL_PY.search(value) else None
+
+
+def check_control_characters(arr: pa.Array, issues: Issues, field: str, noun: str = "id") -> None:
+    """Flag strings holding a C0 or C1 control, DEL, U+2028 or U+2029 (nulls are fine).
+
+    >>> issues = Issues()
+    >>> check_control_characters(pa.array(["acct-1", "acct\\x00-2", None]), issues, "account_id")
+    >>> issues.resolve()
+    {1: ('account_id', 'control character U+0000 in id')}
+    """
+    if arr.null_count == len(arr) or not _may_hold_controls(arr):
+        return
+    bad = pc.match_substring_regex(arr, _CONTROL_RE2)
+    issues.add_mask(field, bad, lambda i: _control_reason(arr[i].as_py(), noun))
 
 
 def check_ip(arr: pa.Array, issues: Issues) -> None:
@@ -484,7 +618,7 @@ def normalize_messages(value: object) -> list[dict[str, str | None]]:
     """
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads_text(value)
         except (ValueError, RecursionError) as exc:
             raise RowError("messages", "a string that is not a JSON list") from exc
     if not isinstance(value, list):
@@ -577,7 +711,7 @@ def _json_text(value: object, kind: type, field: str) -> str:
     """A JSON object/list value (or JSON text of one) as compact JSON text."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads_text(value)
         except (ValueError, RecursionError) as exc:
             raise RowError(field, f"a string that is not JSON {kind.__name__}") from exc
     if not isinstance(value, kind):
@@ -635,7 +769,7 @@ def normalize_params(value: object) -> dict[str, Any] | None:
     """
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads_text(value)
         except (ValueError, RecursionError) as exc:
             raise RowError("params", "a string that is not a JSON object") from exc
     if not isinstance(value, dict):
@@ -650,7 +784,7 @@ def normalize_params(value: object) -> dict[str, Any] | None:
     for key, item in value.items():
         if key == "extra" and isinstance(item, str):
             try:
-                stored = json.loads(item)
+                stored = loads_text(item)
             except (ValueError, RecursionError):
                 stored = None
             if isinstance(stored, dict):
@@ -1008,7 +1142,10 @@ def validate_chunk(
             col = string_column(raw, file=file, field=name)
             if name in REQUIRED_COLUMNS:
                 require_nonempty(col, issues, name)
+            if name in ID_COLUMNS:
+                check_control_characters(col, issues, name)
             elif name == "ip":
+                check_control_characters(col, issues, name, "address")
                 check_ip(col, issues)
         out[name] = col
 

@@ -125,7 +125,10 @@ def register(app: typer.Typer) -> None:
             f"{len(rep.failures):,} refused"
         )
         for f in rep.failures[:10]:
-            console.print(f"  refused {f['id'] or '(no id)'}: {f['message']}", highlight=False)
+            # The hub's messages name the object; another hub's may not.
+            named = bool(f["id"]) and f["id"] in f["message"]
+            line = f["message"] if named else f"{f['id'] or '(no id)'}: {f['message']}"
+            console.print(f"  refused {line}", highlight=False)
         if rep.failures:
             raise typer.Exit(1)
 

@@ -2,21 +2,34 @@
 
 A pull is resumable: after every page the objects are appended to the output file
 (JSON Lines, one STIX object a line) and the cursor file is rewritten with the
-page's ``X-TAXII-Date-Added-Last``.  The next pull asks for ``added_after`` that
-time, so an interrupted pull loses at most one page and a repeated pull fetches
-only what is new.  Within one pull, pages follow the server's ``next`` token.
+page's ``X-TAXII-Date-Added-Last`` and the output file's length after the page.  The
+next pull asks for ``added_after`` that time, so a repeated pull fetches only what is
+new.  Within one pull, pages follow the server's ``next`` token.
+
+When the hub goes down mid-pull, the pull stops with an :class:`IntelError` naming the
+hub; the output holds whole pages only (a page is parsed in full before a byte of it
+is written).  A pull killed while writing can leave part of a page past the recorded
+length: the next pull cuts the file back to that length (keeping the cut bytes in
+``OUT.cut``) before it resumes, so the output ends with the same objects, once each,
+as a pull that never failed.  Every request has a timeout (``timeout``, 60 s).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import requests
-from taxii2client.exceptions import AccessError, TAXIIServiceException, ValidationError
+from taxii2client.exceptions import (
+    AccessError,
+    InvalidJSONError,
+    TAXIIServiceException,
+    ValidationError,
+)
 from taxii2client.v21 import ApiRoot, Collection
 
 from distillguard.ingest.quarantine import atomic_open
@@ -34,8 +47,38 @@ class BearerAuth(requests.auth.AuthBase):
         return r
 
 
-def _explain(exc: Exception, what: str) -> IntelError:
-    """The hub's TAXII error message (title, description) as one line."""
+class TimeoutAdapter(requests.adapters.HTTPAdapter):
+    """Every request without a timeout of its own gets ``timeout`` seconds.
+
+    taxii2-client sends its requests without one, and a hub that accepts a connection
+    and never answers would otherwise hang a pull for ever.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        return super().send(
+            request,
+            stream=stream,
+            timeout=self.timeout if timeout is None else timeout,
+            verify=verify,
+            cert=cert,
+            proxies=proxies,
+        )
+
+
+def _explain(exc: Exception, what: str, hub: str) -> IntelError:
+    """One line for a failed exchange with ``hub``: its TAXII error, or why it did not answer."""
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
         resp = exc.response
         try:
@@ -43,10 +86,20 @@ def _explain(exc: Exception, what: str) -> IntelError:
             detail = f"{body.get('title', '')}: {body.get('description', '')}".strip(": ")
         except ValueError:
             detail = resp.text[:200]
-        return IntelError(f"{what}: hub answered {resp.status_code} ({detail})")
+        return IntelError(f"{what}: the hub at {hub} answered {resp.status_code} ({detail})")
+    if isinstance(exc, requests.Timeout):
+        return IntelError(
+            f"{what}: the hub at {hub} did not answer in time ({exc.__class__.__name__})"
+        )
     if isinstance(exc, requests.ConnectionError):
-        return IntelError(f"{what}: cannot reach the hub ({exc.__class__.__name__})")
-    return IntelError(f"{what}: {exc}")
+        reason = "connection refused" if "refused" in str(exc).lower() else "connection failed"
+        return IntelError(f"{what}: cannot reach the hub at {hub} ({reason}: is it running?)")
+    if isinstance(exc, requests.RequestException | InvalidJSONError):
+        return IntelError(
+            f"{what}: the hub at {hub} broke off its answer (it may have gone down): "
+            f"{exc.__class__.__name__}"
+        )
+    return IntelError(f"{what}: the hub at {hub}: {exc}")
 
 
 @dataclass
@@ -72,22 +125,30 @@ class PullReport:
 class HubClient:
     """A member's connection to one API root of the hub."""
 
-    def __init__(self, api_root: str, api_key: str, *, verify: bool = True) -> None:
+    def __init__(
+        self, api_root: str, api_key: str, *, verify: bool = True, timeout: float = 60.0
+    ) -> None:
         self.url = api_root.rstrip("/") + "/"
         self.auth = BearerAuth(api_key)
         self.verify = verify
+        self.timeout = timeout
         self._root: ApiRoot | None = None
 
     def _api_root(self) -> ApiRoot:
         if self._root is None:
             self._root = ApiRoot(self.url, auth=self.auth, verify=self.verify)
+            adapter = TimeoutAdapter(self.timeout)
+            for prefix in ("http://", "https://"):
+                self._root._conn.session.mount(prefix, adapter)
         return self._root
 
     def collections(self) -> list[Collection]:
         try:
             return list(self._api_root().collections)
         except (requests.RequestException, TAXIIServiceException, ValidationError) as exc:
-            raise _explain(exc, "listing collections") from exc
+            # A failed listing must not be cached as "no collections" by taxii2-client.
+            self._root = None
+            raise _explain(exc, "listing collections", self.url) from exc
 
     def collection(self, name: str) -> Collection:
         """A collection by alias, id or title."""
@@ -109,7 +170,7 @@ class HubClient:
             try:
                 status = col.add_objects(envelope, wait_for_completion=False)
             except (requests.RequestException, AccessError, TAXIIServiceException) as exc:
-                raise _explain(exc, f"pushing to {collection}") from exc
+                raise _explain(exc, f"pushing to {collection}", self.url) from exc
             for s in status.successes:
                 if "duplicate" in str(s.get("message", "")):
                     report.duplicates += 1
@@ -134,6 +195,9 @@ class HubClient:
         col = self.collection(collection)
         cursor_path = Path(cursor_file) if cursor_file else Path(str(out) + ".cursor.json")
         cursor = read_cursor(cursor_path, col.id)
+        out_path = Path(out)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        _cut_unrecorded_tail(out_path, read_cursor_length(cursor_path, col.id, out_path))
         report = PullReport(cursor=cursor)
         headers: dict[str, str] = {}
 
@@ -143,30 +207,39 @@ class HubClient:
 
         session = col._conn.session  # taxii2-client hides response headers; a hook sees them
         session.hooks["response"].append(remember)
-        out_path = Path(out)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with out_path.open("a", encoding="utf-8") as fh:
+            with out_path.open("ab") as fh:
                 for envelope in self._pages(col, per_request, cursor, types):
                     objs = envelope.get("objects", [])
+                    # One write per page: a page is on disk whole or (after a crash) in
+                    # a tail the next pull cuts off.
+                    fh.write(
+                        "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objs).encode()
+                    )
+                    fh.flush()
+                    # On disk before the cursor says so, or a power cut could lose a
+                    # page that the cursor had already skipped.
+                    os.fsync(fh.fileno())
                     for obj in objs:
-                        fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
                         t = str(obj.get("type"))
                         report.by_type[t] = report.by_type.get(t, 0) + 1
-                    fh.flush()
                     report.objects += len(objs)
                     report.pages += 1
                     last = headers.get("x-taxii-date-added-last")
                     if last:
                         report.cursor = last
-                        write_cursor(cursor_path, col.id, last)
+                        write_cursor(cursor_path, col.id, last, out=out_path, length=fh.tell())
+        except IntelError as exc:
+            raise IntelError(
+                f"{exc.message}; the {report.objects:,} objects pulled before it are saved "
+                f"in {out_path}, and the next pull resumes after them"
+            ) from exc
         finally:
             session.hooks["response"].remove(remember)
         return report
 
-    @staticmethod
     def _pages(
-        col: Collection, per_request: int, cursor: str | None, types: Sequence[str]
+        self, col: Collection, per_request: int, cursor: str | None, types: Sequence[str]
     ) -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {}
         if cursor:
@@ -181,7 +254,7 @@ class HubClient:
                 else:
                     env = col.get_objects(limit=per_request, **kwargs)
             except (requests.RequestException, AccessError, TAXIIServiceException) as exc:
-                raise _explain(exc, "pulling") from exc
+                raise _explain(exc, f"pulling {col.alias or col.id}", self.url) from exc
             yield env
             if not env.get("more"):
                 return
@@ -190,8 +263,8 @@ class HubClient:
                 raise IntelError("pulling: the hub said 'more' but gave no 'next' token")
 
 
-def read_cursor(path: Path, collection_id: str) -> str | None:
-    """The saved ``added_after`` of ``collection_id`` (None: start from the beginning)."""
+def _cursor_data(path: Path) -> dict[str, Any] | None:
+    """The cursor file's object (None: no file yet)."""
     if not path.exists():
         return None
     try:
@@ -200,14 +273,91 @@ def read_cursor(path: Path, collection_id: str) -> str | None:
         raise IntelError(f"cursor file is not JSON ({exc})", path=path) from exc
     if not isinstance(data, dict):
         raise IntelError("cursor file must be a JSON object", path=path)
+    return data
+
+
+def read_cursor(path: Path, collection_id: str) -> str | None:
+    """The saved ``added_after`` of ``collection_id`` (None: start from the beginning)."""
+    data = _cursor_data(path)
+    if data is None:
+        return None
     value = data.get(collection_id)
     if value is not None and not isinstance(value, str):
         raise IntelError("cursor must be a timestamp string", path=path, field=collection_id)
     return value
 
 
-def write_cursor(path: Path, collection_id: str, added_after: str) -> None:
-    """Record the resume point of one collection (atomically; other collections kept)."""
+#: Key of the cursor file under which, per collection id, the output file and its
+#: length after the last recorded page are kept (no collection id can collide with it).
+LENGTHS_KEY = "lengths"
+
+
+def read_cursor_length(path: Path, collection_id: str, out: Path) -> int | None:
+    """``out``'s length (bytes) when the cursor of ``collection_id`` was last saved;
+    None when unknown or recorded for another output file."""
+    data = _cursor_data(path)
+    lengths = data.get(LENGTHS_KEY) if data is not None else None
+    entry = lengths.get(collection_id) if isinstance(lengths, dict) else None
+    if not isinstance(entry, dict) or entry.get("file") != str(out.resolve()):
+        return None
+    value = entry.get("bytes")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise IntelError(
+            "output length must be a non-negative integer",
+            path=path,
+            field=f"{LENGTHS_KEY}.{collection_id}.bytes",
+        )
+    return value
+
+
+def _last_line_end(fh: BinaryIO, size: int, block: int = 1 << 16) -> int:
+    """Offset just past the last newline of a file of ``size`` bytes (0: none)."""
+    end = size
+    while end > 0:
+        start = max(0, end - block)
+        fh.seek(start)
+        found = fh.read(end - start).rfind(b"\n")
+        if found >= 0:
+            return start + found + 1
+        end = start
+    return 0
+
+
+def _cut_unrecorded_tail(out: Path, length: int | None) -> None:
+    """Drop what a killed pull wrote past the last page its cursor recorded.
+
+    Without a recorded length (a cursor from an older version, or kept for another
+    file), only a last line without its newline is dropped.  A file shorter than the
+    recorded length was rotated or edited by its owner: it is left alone.  The bytes
+    cut go to ``OUT.cut``: a tail is normally a page the next pull fetches again, but
+    it could be lines someone appended by hand, and those must not just vanish.
+    """
+    if not out.exists():
+        return
+    size = out.stat().st_size
+    with out.open("r+b") as fh:
+        if length is None:
+            length = _last_line_end(fh, size)
+        if size <= length:
+            return
+        fh.seek(length)
+        with atomic_open(out.with_name(out.name + ".cut"), "wb") as kept:
+            kept.write(fh.read())
+        fh.truncate(length)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_cursor(
+    path: Path,
+    collection_id: str,
+    added_after: str,
+    *,
+    out: Path | None = None,
+    length: int | None = None,
+) -> None:
+    """Record the resume point of one collection and, with it, the length of the output
+    file ``out`` (atomically; other collections kept)."""
     data: dict[str, Any] = {}
     if path.exists():
         try:
@@ -216,5 +366,15 @@ def write_cursor(path: Path, collection_id: str, added_after: str) -> None:
         except (ValueError, UnicodeDecodeError):
             data = {}
     data[collection_id] = added_after
+    lengths = data.get(LENGTHS_KEY)
+    lengths = dict(lengths) if isinstance(lengths, dict) else {}
+    if out is None or length is None:
+        lengths.pop(collection_id, None)
+    else:
+        lengths[collection_id] = {"file": str(out.resolve()), "bytes": length}
+    if lengths:
+        data[LENGTHS_KEY] = lengths
+    else:
+        data.pop(LENGTHS_KEY, None)
     with atomic_open(path) as fh:
         fh.write(json.dumps(data, indent=1) + "\n")

@@ -69,6 +69,10 @@ class MemberConfig:
     write: tuple[str, ...] = ()
     #: The member's STIX identity id: objects it writes may only be created by it.
     identity: str | None = None
+    #: Object versions and bytes this member may keep stored (over all collections);
+    #: None: the hub's ``quota_objects``/``quota_bytes``.
+    quota_objects: int | None = None
+    quota_bytes: int | None = None
 
     @property
     def key_digest(self) -> str:
@@ -89,6 +93,12 @@ class MemberConfig:
             return [("api_key", "must be at least 8 characters")]
         if self.identity is not None and not self.identity.startswith("identity--"):
             return [("identity", "must be a STIX identity id (identity--<uuid>)")]
+        for name in ("quota_objects", "quota_bytes"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                return [
+                    (name, "must be at least 1 (a member that may not write gets no write grant)")
+                ]
         return []
 
 
@@ -107,6 +117,11 @@ class HubConfig:
     max_objects: int = 50_000
     #: Default and largest page of a GET.
     page_size: int = 2000
+    #: Object versions one member may keep stored, over all collections (a member's
+    #: ``quota_objects`` overrides it).  Every stored version counts; duplicates do not.
+    quota_objects: int = 1_000_000
+    #: Bytes of stored objects (their canonical JSON, UTF-8) one member may keep.
+    quota_bytes: int = 1024 * 1024 * 1024
 
     def check(self) -> list[tuple[str, str]]:
         aliases = [c.alias for c in self.collections]
@@ -126,7 +141,13 @@ class HubConfig:
                         return [(f"members[{i}].{what}[{j}]", f"no collection {a!r}")]
         if not self.api_root.replace("-", "").isalnum():
             return [("api_root", "must be letters, digits and -")]
-        for name in ("max_content_length", "max_objects", "page_size"):
+        for name in (
+            "max_content_length",
+            "max_objects",
+            "page_size",
+            "quota_objects",
+            "quota_bytes",
+        ):
             if getattr(self, name) < 1:
                 return [(name, "must be at least 1")]
         return []
@@ -139,6 +160,13 @@ class HubConfig:
             if hmac.compare_digest(m.key_digest, digest):
                 found = m
         return found
+
+    def quota(self, member: MemberConfig) -> tuple[int, int]:
+        """``(objects, bytes)`` ``member`` may keep stored."""
+        return (
+            self.quota_objects if member.quota_objects is None else member.quota_objects,
+            self.quota_bytes if member.quota_bytes is None else member.quota_bytes,
+        )
 
     def collection(self, cid: str) -> CollectionConfig | None:
         for c in self.collections:

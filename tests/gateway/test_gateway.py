@@ -18,7 +18,7 @@ import pytest
 
 from distillguard.gateway import upstream as upstream_module
 from distillguard.gateway.app import GatewayConfig, create_app
-from distillguard.gateway.audit import verify
+from distillguard.gateway.audit import read_records, verify
 from distillguard.gateway.keys import KeyInfo
 from distillguard.gateway.mock_upstream import create_mock_app
 from distillguard.gateway.policy import load_policy_text
@@ -113,8 +113,8 @@ def stream_text(r: httpx.Response) -> str:
     return "".join(out)
 
 
-def audit_records(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+def audit_records(path: Path, kind: str = "decision") -> list[dict[str, Any]]:
+    return read_records(path, kind)
 
 
 def test_allow_forwards_the_full_answer_and_audits(upstream: str, tmp_path: Path) -> None:
@@ -132,16 +132,22 @@ def test_allow_forwards_the_full_answer_and_audits(upstream: str, tmp_path: Path
         assert (
             post(c, "k-plain", {"model": "m", "prompt": "hi"}, "/v1/completions").status_code == 200
         )
-        # Other paths pass through untouched.
-        assert c.get("/v1/models").json()["data"][0]["id"] == "mock-1"
+        # Plain routes are forwarded to the holder of a key, unchanged.
+        models = c.get("/v1/models", headers={"authorization": "Bearer k-plain"})
+        assert models.json()["data"][0]["id"] == "mock-1"
         assert c.get("/healthz").json()["status"] == "ok"
         metrics = c.get("/metrics").text
         assert 'distillguard_gateway_decisions_total{action="allow"} 3.0' in metrics
         assert "distillguard_gateway_decision_seconds_bucket" in metrics
-    recs = audit_records(tmp_path / "audit.jsonl")  # flushed on shutdown
-    assert [r["action"] for r in recs] == ["allow"] * 3
+    recs = audit_records(tmp_path / "audit.jsonl")
+    assert [r["action"] for r in recs] == ["allow"] * 3 + ["forward"]
     assert {r["account"] for r in recs} == {"acct-plain"}
     assert all(r["rule"] == "default" and r["request_id"].startswith("req_") for r in recs)
+    outcomes = audit_records(tmp_path / "audit.jsonl", "outcome")
+    assert [o["request_id"] for o in outcomes] == [r["request_id"] for r in recs]
+    assert outcomes[0]["completion_tokens"] > 0
+    assert all(o["status"] == 200 for o in outcomes)
+    assert len(audit_records(tmp_path / "audit.jsonl", "signals")) == 3
     assert verify(tmp_path / "audit.jsonl").ok
 
 
@@ -211,8 +217,10 @@ def test_refused_requests_are_scored_so_a_verdict_can_recover(
     view = asyncio.run(state.view("acct-bad"))
     assert view["requests"] == "3"
     recs = audit_records(tmp_path / "audit.jsonl")
-    assert [r["action"] for r in recs] == ["block"] * 3
-    assert all(r["scoring"] == "ok" for r in recs)
+    assert [(r["action"], r["status"]) for r in recs] == [("block", 403)] * 3
+    scored = audit_records(tmp_path / "audit.jsonl", "signals")
+    assert [r["request_id"] for r in scored] == [r["request_id"] for r in recs]
+    assert all(r["scoring"] == "ok" for r in scored)
 
 
 @pytest.mark.parametrize(
@@ -321,7 +329,8 @@ def test_online_scores_reach_the_account_view(upstream: str, tmp_path: Path, sco
     view = asyncio.run(state.view("acct-plain"))
     assert view["requests"] == "5"
     assert 0.0 <= float(view["risk"]) <= 1.0
-    recs = audit_records(tmp_path / "audit.jsonl")
+    recs = audit_records(tmp_path / "audit.jsonl", "signals")
+    assert len(recs) == 5
     assert all(r["scoring"] == "ok" and r["signals"]["harvest_params_score"] > 0 for r in recs)
 
 
@@ -391,7 +400,7 @@ def test_scoring_worker_death_is_audited_and_survived(upstream: str, tmp_path: P
         assert scorer.restarts == 1
         # Requests are served throughout, and scored again by the new worker.
         assert post(c, "k-plain", CHAT).status_code == 200
-    recs = audit_records(tmp_path / "audit.jsonl")
-    assert len(recs) == 2
+    assert len(audit_records(tmp_path / "audit.jsonl")) == 2
+    recs = audit_records(tmp_path / "audit.jsonl", "signals")
     assert recs[-1]["scoring"] == "ok"
     assert verify(tmp_path / "audit.jsonl").ok

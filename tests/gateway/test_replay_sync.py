@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from distillguard.cli import app as cli_app
 from distillguard.gateway.app import GatewayConfig, create_app
+from distillguard.gateway.audit import read_records
 from distillguard.gateway.keys import load_keys
 from distillguard.gateway.mock_upstream import create_mock_app
 from distillguard.gateway.policy import load_policy
@@ -89,8 +90,7 @@ def test_replay_cli_through_a_real_gateway(sim_dir: Path, upstream: str, tmp_pat
     assert report["attack_requests"] > 0
     assert report["benign_requests"] > 0
     # Every replayed request was decided and audited by the gateway.
-    lines = (tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(lines) == LIMIT
+    assert len(read_records(tmp_path / "audit.jsonl", "decision")) == LIMIT
 
 
 def test_replay_counts_refusals_as_denied(sim_dir: Path, upstream: str, tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_sync_cli_pushes_verdicts_the_gateway_applies(
             r = post("k-ok")
             assert r.status_code == 200
             assert r.headers["x-distillguard-action"] == "allow"
-        recs = [json.loads(x) for x in (tmp_path / "audit.jsonl").read_text().splitlines()]
+        recs = read_records(tmp_path / "audit.jsonl", "decision")
         assert [r["rule"] for r in recs] == ["batch-block", "campaign", "default"]
     finally:
         cleanup = RedisState(redis_server.url, prefix=prefix)

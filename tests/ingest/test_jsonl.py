@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from distillguard.errors import InputError
-from distillguard.ingest import iter_event_batches, read_events
+from distillguard.ingest import (
+    iter_event_batches,
+    read_events,
+    read_quarantine,
+    write_quarantine,
+)
 from distillguard.schema import EVENT_COLUMNS, EVENT_SCHEMA
 from tests.ingest.helpers import DROP, T0, jsonl_event, params, write_jsonl
 
@@ -136,16 +141,160 @@ def test_extra_columns_unified_across_files(tmp_path: Path) -> None:
     assert table["tag"].to_pylist() == [None, "x", '{"k":1}']
 
 
-def test_non_utf8_line_is_a_file_error_naming_the_line(tmp_path: Path) -> None:
+def test_non_utf8_line_is_quarantined_and_the_rest_read(tmp_path: Path) -> None:
     path = tmp_path / "latin1.jsonl"
     good = json.dumps(jsonl_event(1)).encode()
     bad = json.dumps(jsonl_event(2, model="café"), ensure_ascii=False).encode("latin-1")
-    path.write_bytes(good + b"\n" + bad + b"\n")
-    with pytest.raises(InputError, match="UTF-8") as info:
+    path.write_bytes(good + b"\n" + bad + b"\n" + json.dumps(jsonl_event(3)).encode() + b"\n")
+    result = read_events([path])
+    assert result.table["event_id"].to_pylist() == ["e1", "e3"]
+    (record,) = result.quarantined
+    offset = bad.index(b"\xe9") + 1
+    assert (record.file, record.row, record.field) == (str(path), 2, "line")
+    assert record.reason == f"not UTF-8 text (byte {offset} of the line is 0xE9)"
+    assert record.raw == bad.decode("utf-8", errors="backslashreplace")
+    assert "caf\\xe9" in record.raw
+    assert result.counts[str(path)].quarantined == 1
+
+
+def test_non_utf8_line_reaches_the_quarantine_file_as_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "torn.jsonl.gz"
+    with gzip.open(path, "wb") as out:
+        out.write(b'{"event_id": "e\xff\xfe"}\n' + json.dumps(jsonl_event(2)).encode() + b"\n")
+    result = read_events([path])
+    assert result.table["event_id"].to_pylist() == ["e2"]
+    target = tmp_path / "quarantine.jsonl"
+    write_quarantine(result.quarantined, target)
+    text = target.read_bytes().decode("utf-8")  # strict: would raise on a raw bad byte
+    (record,) = read_quarantine(target)
+    assert (record.row, record.field, record.raw) == (1, "line", '{"event_id": "e\\xff\\xfe"}')
+    assert "byte 16 of the line is 0xFF" in text
+
+
+def test_file_of_only_non_utf8_lines_is_a_file_error(tmp_path: Path) -> None:
+    path = tmp_path / "utf16.jsonl"
+    path.write_bytes(json.dumps(jsonl_event(1)).encode("utf-16"))
+    with pytest.raises(InputError, match="no line is valid JSON") as info:
         read_events([path])
-    assert (info.value.path, info.value.line) == (str(path), 2)
+    assert (info.value.path, info.value.line) == (str(path), 1)
+    assert "UTF-8" in str(info.value)
     assert isinstance(info.value.__cause__, UnicodeDecodeError)
-    assert str(info.value).startswith(f"{path}:2: ")
+
+
+def test_non_utf8_first_line_after_a_bom(tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf\x80junk\n" + json.dumps(jsonl_event(2)).encode() + b"\n")
+    result = read_events([path])
+    assert result.table.num_rows == 1
+    assert [(q.row, q.field, q.raw) for q in result.quarantined] == [(1, "line", "\\x80junk")]
+    assert result.quarantined[0].reason == "not UTF-8 text (byte 1 of the line is 0x80)"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("event_id", "e\x001", "control character U+0000 in id"),
+        ("account_id", "acct\n2", "control character U+000A in id"),
+        ("org_id", "org\x7f", "control character U+007F in id"),
+        ("api_key_id", "key\x85", "control character U+0085 in id"),
+        ("payment_fingerprint", "pf\x9b1", "control character U+009B in id"),
+        ("conversation_id", "c\u20281", "line separator U+2028 in id"),
+        ("conversation_id", "c\u2029", "paragraph separator U+2029 in id"),
+        ("ip", "fe80::1%eth\x000", "control character U+0000 in address"),
+    ],
+)
+def test_ids_with_control_characters_are_quarantined(
+    tmp_path: Path, field: str, value: str, reason: str
+) -> None:
+    path = write_jsonl(tmp_path / "ids.jsonl", [jsonl_event(1), jsonl_event(2, **{field: value})])
+    result = read_events([path])
+    assert result.table["event_id"].to_pylist() == ["e1"]
+    assert [(q.row, q.field, q.reason) for q in result.quarantined] == [(2, field, reason)]
+    assert json.loads(result.quarantined[0].raw)[field] == value
+
+
+def test_control_characters_in_free_text_and_other_fields_are_kept(tmp_path: Path) -> None:
+    text = "tab\there\x00nul\x1bESC\u2028sep\x85"
+    path = write_jsonl(
+        tmp_path / "text.jsonl",
+        [
+            jsonl_event(
+                1,
+                messages=[{"role": "user", "content": text}],
+                response=text,
+                user_agent="curl\x01",
+                note=text,
+            ),
+            jsonl_event(2, messages=DROP, prompt=text),
+            jsonl_event(3, org_id="org-ünï-€", account_id="acct\u00a0x"),
+        ],
+    )
+    result = read_events([path])
+    assert result.quarantined == []
+    assert result.table["messages"].to_pylist()[0] == [{"role": "user", "content": text}]
+    assert result.table["prompt"].to_pylist()[1] == text
+    assert result.table["user_agent"].to_pylist()[0] == "curl\x01"
+    assert result.table["org_id"].to_pylist()[2] == "org-ünï-€"
+
+
+def test_lone_surrogate_escapes_never_escape_the_reader(tmp_path: Path) -> None:
+    path = tmp_path / "surrogates.jsonl"
+    lines = [
+        json.dumps(jsonl_event(1, event_id="e\ud800")),
+        json.dumps(jsonl_event(2, messages=[{"role": "user", "content": "a\udc00b"}])),
+        json.dumps(jsonl_event(3, tag="x\ud83d\ude00", **{"k\udfff": 1})),
+        json.dumps(jsonl_event(4, ip="fe80::1%\ud800")),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    result = read_events([path])
+    assert [(q.row, q.field, q.reason) for q in result.quarantined] == [
+        (1, "event_id", "lone surrogate U+D800 in id"),
+        (4, "ip", "lone surrogate U+D800 in address"),
+    ]
+    table = result.table
+    assert table["messages"].to_pylist()[0] == [{"role": "user", "content": "a\ufffdb"}]
+    assert table["tag"].to_pylist() == [None, "x\U0001f600"]
+    assert table["k\ufffd"].to_pylist() == [None, 1]
+
+
+def test_lone_surrogates_inside_json_text_values_become_replacement_characters(
+    tmp_path: Path,
+) -> None:
+    messages = json.dumps([{"role": "user", "content": "hi \ud800"}])
+    params_text = json.dumps({"reasoning_effort": "\udc00", "user": "u\ud800"})
+    path = write_jsonl(
+        tmp_path / "text.jsonl",
+        [
+            jsonl_event(1, messages=messages, params=params_text),
+            jsonl_event(2, params={"extra": json.dumps({"tag": "\udbff"})}),
+        ],
+    )
+    result = read_events([path])
+    assert result.quarantined == []
+    assert result.table["messages"].to_pylist()[0] == [{"role": "user", "content": "hi \ufffd"}]
+    assert result.table["params"].to_pylist() == [
+        params(reasoning_effort="\ufffd", extra='{"user":"u\ufffd"}'),
+        params(extra='{"tag":"\ufffd"}'),
+    ]
+
+
+def test_surrogate_repair_keeps_duplicate_detection_exact(tmp_path: Path) -> None:
+    lines = [
+        jsonl_event(1),
+        jsonl_event(2),
+        jsonl_event(3, messages=[{"role": "user", "content": "\ud800"}]),
+        jsonl_event(1),  # a real repeat of line 1, in the chunk that is validated twice
+        jsonl_event(5, account_id="a\udc00"),
+        jsonl_event(5),
+    ]
+    path = write_jsonl(tmp_path / "dups.jsonl", lines)
+    chunks = list(iter_event_batches(path, chunk_rows=2))
+    rows = [q for _, bad in chunks for q in bad]
+    assert [(q.row, q.field, q.reason) for q in rows] == [
+        (4, "event_id", "duplicate event_id, first seen at row 1"),
+        (5, "account_id", "lone surrogate U+DC00 in id"),
+    ]
+    assert [e for t, _ in chunks for e in t["event_id"].to_pylist()] == ["e1", "e2", "e3", "e5"]
 
 
 def test_garbage_first_line_is_quarantined_not_fatal(tmp_path: Path) -> None:

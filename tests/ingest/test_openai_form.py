@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -213,3 +214,58 @@ def test_openai_file_where_nothing_parses_is_a_file_error(tmp_path: Path) -> Non
     path = write_jsonl(tmp_path / "x.jsonl", ["request: {}"])
     with pytest.raises(InputError):
         read_events([path], fmt="openai")
+
+
+def _record(event_id: str, **metadata: Any) -> dict[str, Any]:
+    return {
+        "request": {"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+        "metadata": {"event_id": event_id, "account_id": "a", "ts": 1714564800, **metadata},
+    }
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "jsonl.gz"])
+def test_ids_with_control_characters_are_quarantined_wherever_the_id_comes_from(
+    tmp_path: Path, suffix: str
+) -> None:
+    from_response = _record("ignored")
+    del from_response["metadata"]["event_id"]
+    from_response["response"] = {"id": "chatcmpl\x00x", "choices": []}
+    from_request_id = _record("ignored")
+    del from_request_id["metadata"]["event_id"]
+    from_request_id["metadata"]["request_id"] = "req\u2028x"
+    lines = [
+        _record("e1"),
+        from_response,
+        from_request_id,
+        _record("e4", account_id="a\x1b[2J"),
+        _record("e5", conversation_id="c\x85"),
+        _record("e6", user_agent="ua\x00", gateway="g\x00"),  # not ids: kept
+    ]
+    path = tmp_path / f"gw.{suffix}"
+    body = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    path.write_bytes(gzip.compress(body) if suffix.endswith("gz") else body)
+    result = read_events([path])
+    assert result.counts[str(path)].fmt == "openai"
+    assert result.table["event_id"].to_pylist() == ["e1", "e6"]
+    assert [(q.row, q.field, q.reason) for q in result.quarantined] == [
+        (2, "event_id", "control character U+0000 in id"),
+        (3, "event_id", "line separator U+2028 in id"),
+        (4, "account_id", "control character U+001B in id"),
+        (5, "conversation_id", "control character U+0085 in id"),
+    ]
+
+
+def test_format_is_sniffed_past_a_bad_first_line(tmp_path: Path) -> None:
+    record = json.dumps(_record("e1")).encode()
+    latin1 = json.dumps(_record("e2", note="café"), ensure_ascii=False).encode("latin-1")
+    bad_key = b'{"\x80request": {"model": "m"}}'  # not UTF-8, so not evidence either way
+    for first in (b"\xff\xfe garbage", b"log header v2", b"[1, 2]", b"", latin1, bad_key):
+        path = tmp_path / "gw.jsonl"
+        path.write_bytes(first + b"\n" + record + b"\n")
+        assert detect_format(path) == "openai", first
+        result = read_events([path])
+        assert result.table["event_id"].to_pylist() == ["e1"]
+        assert [q.field for q in result.quarantined] == ([] if first == b"" else ["line"])
+    path.write_bytes(latin1 + b"\n")
+    with pytest.raises(InputError, match="UTF-8"):
+        read_events([path])

@@ -378,3 +378,61 @@ def test_progress_display_and_single_path(tmp_path: Path) -> None:
     path = tmp_path / "log.parquet"
     write_events(events_table([event(1)]), path)
     assert read_events(str(path), progress=True).table.num_rows == 1
+
+
+def test_ids_with_control_characters_are_quarantined(tmp_path: Path) -> None:
+    text = "step\x00one\x1b[31m\u2028two\x85"
+    rows = [
+        event(0, messages=[{"role": "user", "content": text}], response=text, user_agent="ua\x07"),
+        event(1, event_id="e\x001"),
+        event(2, account_id="acct\x7f"),
+        event(3, org_id="org\x9f"),
+        event(4, api_key_id="key\u2029"),
+        event(5, payment_fingerprint="pf\t5"),
+        event(6, conversation_id="c\r\n6"),
+        event(7, ip="fe80::1%\x01"),
+        event(8, org_id="ørg-€"),  # non-ASCII is fine, only controls are refused
+    ]
+    table = events_table(rows)
+    # Dictionary and large strings go through the same check once cast.
+    table = table.set_column(2, "account_id", table["account_id"].dictionary_encode())
+    table = table.set_column(0, "event_id", table["event_id"].cast(pa.large_string()))
+    path = _write(tmp_path / "ids.parquet", table)
+    result = read_events([path])
+    assert [(q.row, q.field, q.reason) for q in result.quarantined] == [
+        (2, "event_id", "control character U+0000 in id"),
+        (3, "account_id", "control character U+007F in id"),
+        (4, "org_id", "control character U+009F in id"),
+        (5, "api_key_id", "paragraph separator U+2029 in id"),
+        (6, "payment_fingerprint", "control character U+0009 in id"),
+        (7, "conversation_id", "control character U+000D in id"),
+        (8, "ip", "control character U+0001 in address"),
+    ]
+    assert json.loads(result.quarantined[0].raw)["event_id"] == "e\x001"
+    assert rows_of(result.table) == rows_of(events_table([rows[0], rows[8]]))
+
+
+def test_lone_surrogates_in_json_text_columns_become_replacement_characters(
+    tmp_path: Path,
+) -> None:
+    table = pa.table(
+        {
+            "event_id": ["a", "b"],
+            "ts": pa.array([T0, T0], pa.timestamp("us", tz="UTC")),
+            "account_id": ["x", "x"],
+            "model": ["m", "m"],
+            "messages": [
+                json.dumps([{"role": "user", "content": "\ud83d\ude00 \ud800"}]),
+                json.dumps([{"role": "user", "content": "fine"}]),
+            ],
+            "params": [json.dumps({"tools": [{"name": "\udfff"}], "seed": 1}), None],
+        }
+    )
+    result = read_events([_write(tmp_path / "s.parquet", table)])
+    assert result.quarantined == []
+    assert result.table["messages"].to_pylist()[0] == [
+        {"role": "user", "content": "\U0001f600 \ufffd"}
+    ]
+    assert result.table["params"].to_pylist()[0] == params(
+        tools='[{"name":"\ufffd"}]', extra='{"seed":1}'
+    )

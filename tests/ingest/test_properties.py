@@ -46,6 +46,11 @@ json_values = st.recursive(
 
 nonblank = st.text(min_size=1, max_size=20).filter(lambda s: s.strip() != "")
 maybe_text = st.none() | st.text(max_size=30)
+# Ids refuse control characters and U+2028/U+2029 (docs/schema.md); free text keeps them.
+id_chars = st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="\u2028\u2029")
+id_text = st.text(id_chars, max_size=20)
+nonblank_id = id_text.filter(lambda s: s.strip() != "")
+maybe_id = st.none() | id_text
 timestamps = st.datetimes(
     min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
 )
@@ -94,21 +99,21 @@ def valid_event(draw: st.DrawFn, index: int = 0) -> dict[str, Any]:
         prompt = draw(nonblank)
     maybe_int = st.none() | st.integers(0, 2**40)
     return {
-        "event_id": f"{index}:{draw(st.text(max_size=8))}",
+        "event_id": f"{index}:{draw(st.text(id_chars, max_size=8))}",
         "ts": draw(timestamps),
-        "account_id": draw(nonblank),
-        "org_id": draw(maybe_text),
-        "api_key_id": draw(maybe_text),
+        "account_id": draw(nonblank_id),
+        "org_id": draw(maybe_id),
+        "api_key_id": draw(maybe_id),
         "ip": draw(st.none() | st.ip_addresses().map(str)),
         "user_agent": draw(maybe_text),
-        "payment_fingerprint": draw(maybe_text),
+        "payment_fingerprint": draw(maybe_id),
         "account_created_at": draw(st.none() | timestamps),
         "account_tier": draw(st.none() | st.sampled_from(["free", "paid", "weird tier"])),
         "model": draw(nonblank),
         "messages": messages,
         "prompt": prompt,
         "params": draw(param_values()),
-        "conversation_id": draw(maybe_text),
+        "conversation_id": draw(maybe_id),
         "prompt_tokens": draw(maybe_int),
         "completion_tokens": draw(maybe_int),
         "reasoning_tokens": draw(maybe_int),
@@ -144,6 +149,12 @@ def test_parquet_round_trip(table: pa.Table) -> None:
 @given(valid_tables())
 def test_jsonl_round_trip(table: pa.Table) -> None:
     assert rows_of(_round_trip(table, "jsonl", "jsonl")) == rows_of(table)
+
+
+@SETTINGS
+@given(valid_tables())
+def test_gzipped_jsonl_round_trip(table: pa.Table) -> None:
+    assert rows_of(_round_trip(table, "jsonl", "jsonl.gz")) == rows_of(table)
 
 
 @SETTINGS

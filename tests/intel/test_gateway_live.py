@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from distillguard.gateway.app import GatewayConfig, create_app
+from distillguard.gateway.audit import read_records
 from distillguard.gateway.intel_watchlist import with_intel_watchlist
 from distillguard.gateway.keys import load_keys
 from distillguard.gateway.mock_upstream import create_mock_app
@@ -132,7 +133,7 @@ def test_requests_matching_a_peers_campaign_are_stopped_at_once(
     # Every campaign account that sent requests is stopped, on one of its first few.
     assert set(stopped) == sent
     assert max(stopped.values()) <= 10
-    records = [json.loads(x) for x in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    records = read_records(tmp_path / "audit.jsonl", "decision")
     matched = {r["account"]: r["intel"] for r in records if r.get("intel")}
     assert set(matched) == sent
     assert all("shared by provider-A" in v for v in matched.values())
@@ -186,5 +187,5 @@ def test_a_match_reaches_every_replica_through_redis(
         r2 = _post(c, url2, matched)
         assert r2.status_code == 403
         assert r2.json()["error"]["code"] == "account_blocked"
-    records = [json.loads(x) for x in (tmp_path / "r2" / "audit.jsonl").read_text().splitlines()]
+    records = read_records(tmp_path / "r2" / "audit.jsonl", "decision")
     assert records[-1]["rule"] == "intel-match"

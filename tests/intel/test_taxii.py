@@ -126,12 +126,18 @@ def test_bad_input_is_refused_with_clear_errors(hub: str, ring: KeyRing) -> None
     assert rep.added == 2
     messages = [f["message"] for f in rep.failures]
     assert len(messages) == 5
+    # Each message names the object (id and version, or its place) before the reason.
+    assert messages[0].startswith(f"{bad_pattern['id']} version {bad_pattern['modified']}: ")
     assert "invalid STIX" in messages[0]
     assert "pattern" in messages[0]
-    assert "not a STIX 2.1 object type" in messages[1]
+    assert messages[1] == (
+        "not-a-stix-type--1: type 'not-a-stix-type' is not a STIX 2.1 object type"
+    )
+    assert messages[2].startswith(f"{nested['id']}: ")
     assert "cannot be nested" in messages[2]
+    assert messages[3].startswith(f"{old['id']} version {old['modified']}: ")
     assert "spec_version" in messages[3]
-    assert messages[4] == "not a JSON object"
+    assert messages[4] == "objects[6] (no id): not a JSON object"
     ct = {"Content-Type": MEDIA_TYPE}
     r = raw(hub, "POST", "collections/tlp-amber/objects/", KEYS["A"], headers=ct, data="{nope")
     assert r.status_code == 400
@@ -149,6 +155,15 @@ def test_bad_input_is_refused_with_clear_errors(hub: str, ring: KeyRing) -> None
     assert r.status_code == 400
     r = raw(hub, "GET", "collections/tlp-amber/objects/?next=garbage", KEYS["A"])
     assert r.status_code == 400
+    # A time whose offset takes it out of the representable range (was a 500).
+    for t in ("0001-01-01T00:00:00%2B01:00", "9999-12-31T23:59:59-01:00"):
+        r = raw(hub, "GET", f"collections/tlp-amber/objects/?added_after={t}", KEYS["A"])
+        assert r.status_code == 400, t
+    # Each match value is an SQL parameter: their number is capped.
+    many = ",".join(f"indicator--{i}" for i in range(1001))
+    r = raw(hub, "GET", "collections/tlp-amber/objects/", KEYS["A"], params={"match[id]": many})
+    assert r.status_code == 400
+    assert r.json()["title"] == "too many values in 'match[id]'"
     r = raw(hub, "GET", "collections/nope/", KEYS["A"])
     assert r.status_code == 404
     r = raw(hub, "GET", "collections/", KEYS["A"], headers={"Accept": "text/html"})
@@ -243,6 +258,11 @@ def test_object_versions_and_delete_with_taxii2_client(hub: str, ring: KeyRing) 
     # B may write to the collection but may not retract what A shared.
     with pytest.raises(requests.HTTPError, match="403"):
         b.delete_object(ind["id"])
+    # An empty version filter selects nothing rather than everything.
+    path = f"collections/{cid}/objects/{ind['id']}/?match[version]="
+    r = raw(hub, "DELETE", path, KEYS["A"])
+    assert r.status_code == 400
+    assert r.json()["title"] == "empty 'match[version]'"
     # A retracts the first version, then the object.
     a.delete_object(ind["id"], version=ind["modified"])
     assert a.object_versions(ind["id"])["versions"] == [newer["modified"]]
@@ -253,7 +273,10 @@ def test_object_versions_and_delete_with_taxii2_client(hub: str, ring: KeyRing) 
     # C may write to the collection, but not delete A's identity.
     r = raw(hub, "DELETE", f"collections/{cid}/objects/{ident['id']}/", KEYS["C"])
     assert r.status_code == 403
-    assert "not shared by provider-C" in r.json()["description"]
+    assert (
+        r.json()["description"]
+        == f"{ident['id']}: owned by another member: only its owner may delete it"
+    )
     # A collection a member may not write is refused before anything is looked up.
     feed = HubClient(hub, KEYS["A"]).collection("feed-a").id
     r = raw(hub, "DELETE", f"collections/{feed}/objects/{ident['id']}/", KEYS["B"])
