@@ -74,7 +74,6 @@ class Load:
                 acct = rng.randrange(self.accounts)
                 headers = [("content-type", "application/json"),
                            ("authorization", f"Bearer k-{acct}")]  # fmt: skip
-                phase = self.phase
                 try:
                     r = await pool.send("POST", "/v1/chat/completions", headers, BODY)
                     body = await r.aread()
@@ -82,6 +81,8 @@ class Load:
                     self.errors += 1
                     await asyncio.sleep(0.01)
                     continue
+                # The phase the answer came in: one in flight when Redis dies is the outage's.
+                phase = self.phase
                 code = ""
                 if r.status_code >= 400:
                     try:
@@ -157,7 +158,7 @@ def sigkill_case(up: str, tmp: Path, keys: Path, clients: int, kills: int, accou
             f"kill {k}: answered without decision / outcome (target 0 / 0)",
             f"{no_decision} / {no_outcome}",
         ))  # fmt: skip
-        rows.append((f"kill {k}: without signals (bounded by the scoring window)",
+        rows.append((f"kill {k}: without signals (in the scorer window or queue)",
                      f"{no_signals}"))  # fmt: skip
     # One more start and a clean stop: the chain continues and closes.
     port = free_port()
@@ -209,7 +210,13 @@ def outage_case(name: str, up: str, tmp: Path, keys: Path, accounts_file: Path, 
     finally:
         redis.kill()
         redis.wait(10)
-    rows = []
+    reasons = Counter(
+        str(r.get("state_error"))
+        for r in read_records(tmp / f"audit-{name}.jsonl", "decision")
+        if r.get("state_error")
+    )
+    rows = [(f"[{name}] state errors by reason", "; ".join(
+        f"{k[:60]}: {v:,}" for k, v in reasons.most_common(3)) or "none")]  # fmt: skip
     for phase in ("run", "outage", "after"):
         got = [r for r in load.results if r[0] == phase]
         statuses = Counter(r[2] for r in got)

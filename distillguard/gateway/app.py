@@ -333,6 +333,8 @@ class Gateway:
                 log.exception("following the batch and intel files failed")
 
     def _known_from_batch(self, views: Mapping[str, Mapping[str, str]]) -> None:
+        # Known accounts take the new file's word either way (a verdict may drop).
+        self._remember({a: v for a, v in views.items() if a in self._known})
         for account, view in views.items():
             if view.get("batch_verdict") in _NOTABLE or view.get("campaign_id"):
                 self._remember({account: view})
@@ -602,9 +604,10 @@ class Gateway:
         account = call.info.account_id
         try:
             view = await self.cfg.state.view(account)
-        except StateUnavailable:
+        except StateUnavailable as exc:
             self._state_seen(False)
             call.record["state"] = "unavailable"
+            call.record["state_error"] = exc.message
             if self.policy.state_failure == "closed":
                 resp = error_response(
                     503, "the gateway cannot reach its state store", type_="server_error",
@@ -618,6 +621,11 @@ class Gateway:
                 return dict(known), True
             return {}, False
         call.record["state"] = "ok"
+        known = self._known.get(account)
+        if known is not None:
+            # A store restarted empty answers with less than this replica saw: what it
+            # still says wins, what it forgot does not vanish (batch verdicts, blocks).
+            view = {**known, **view}
         if account in self._known or view.get("batch_verdict") in _NOTABLE:
             self._remember({account: view})
         return view, True

@@ -15,9 +15,13 @@ never lose an update: the day's ``last_ts`` swap (which the gap parts need) and
 the token bucket (which uses the Redis clock, so replicas agree on time).
 
 When Redis cannot be reached every call raises
-:class:`~.state.StateUnavailable` quickly: after a failure the backend does not
-try again for ``cooldown_s`` seconds, so a dead Redis costs requests nothing;
-redis-py reconnects by itself once Redis is back.
+:class:`~.state.StateUnavailable` quickly: after a connection failure the backend
+does not try again for ``cooldown_s`` seconds, so a dead Redis costs requests
+nothing; redis-py reconnects by itself once Redis is back.  A slow answer or a
+wait for a free connection is load, not an outage: that call fails, and only
+:data:`_TRIP` of them in a row (a Redis that hangs) start the cool-down.
+Connections come from a bounded pool that makes callers wait for a free one
+rather than fail at once: 200 requests in flight must not look like a dead Redis.
 """
 
 from __future__ import annotations
@@ -30,11 +34,15 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from distillguard.gateway.online import FoldItem, RawProfile, gap_parts
 from distillguard.gateway.state import State, StateSpec, StateUnavailable
 
 T = TypeVar("T")
+
+#: Slow calls in a row (timeouts, waits for a connection) that start the cool-down.
+_TRIP = 3
 
 # Swap the day's last_ts (keeping the max) and lower first_ts; return the old last_ts.
 _SWAP_TS = """
@@ -83,26 +91,34 @@ class RedisState(State):
         url: str,
         *,
         prefix: str = "dg:",
-        timeout_s: float = 0.25,
+        timeout_s: float = 1.0,
         cooldown_s: float = 1.0,
         ttl_days: int = 35,
+        max_connections: int = 64,
     ) -> None:
         self.url = url
         self.prefix = prefix
         self.timeout_s = timeout_s
         self.cooldown_s = cooldown_s
         self.ttl_days = ttl_days
+        self.max_connections = max_connections
         # No retries: a request must not wait out several timeouts when Redis is down.
-        self._client = aioredis.Redis.from_url(
+        pool = aioredis.BlockingConnectionPool.from_url(
             url,
+            max_connections=max_connections,
+            # Wait as long as it takes for a free connection: each is held at most
+            # ``timeout_s`` (the socket timeouts), so a wait is bounded by them.
+            timeout=None,
             socket_timeout=timeout_s,
             socket_connect_timeout=timeout_s,
             retry=Retry(NoBackoff(), 0),
             decode_responses=True,
         )
+        self._client = aioredis.Redis.from_pool(pool)
         self._swap = self._client.register_script(_SWAP_TS)
         self._take = self._client.register_script(_TAKE)
         self._down_until = 0.0
+        self._slow = 0
 
     async def _call(self, aw: Awaitable[T]) -> T:
         if time.monotonic() < self._down_until:
@@ -112,10 +128,15 @@ class RedisState(State):
                 close()
             raise StateUnavailable("redis is unavailable (cooling down)", path=self.url)
         try:
-            return await aw
+            got = await aw
         except (RedisError, OSError) as exc:
-            self._down_until = time.monotonic() + self.cooldown_s
+            slow = isinstance(exc, RedisTimeoutError | TimeoutError)
+            self._slow = self._slow + 1 if slow else _TRIP
+            if self._slow >= _TRIP:
+                self._down_until = time.monotonic() + self.cooldown_s
             raise StateUnavailable(f"redis is unavailable: {exc}", path=self.url) from exc
+        self._slow = 0
+        return got
 
     def _k(self, kind: str, name: str) -> str:
         return f"{self.prefix}{kind}:{name}"
@@ -127,7 +148,7 @@ class RedisState(State):
             await self._swap(
                 keys=[self._k("p", it.account_id)], args=[it.day, it.ts_us], client=pipe
             )
-        prevs = await pipe.execute()
+        prevs = await _execute(pipe)
         pipe = self._client.pipeline(transaction=False)
         for it, prev in zip(items, prevs, strict=True):
             pkey, kkey = self._k("p", it.account_id), self._k("k", it.account_id)
@@ -142,7 +163,7 @@ class RedisState(State):
                 pipe.hset(self._k("a", it.account_id), mapping=dict(it.attrs))  # type: ignore[arg-type]
             pipe.expire(pkey, ttl)
             pipe.expire(kkey, ttl)
-        await pipe.execute()
+        await _execute(pipe)
 
     async def fold(self, items: Sequence[FoldItem]) -> None:
         if items:
@@ -157,10 +178,9 @@ class RedisState(State):
             pipe.hgetall(self._k("p", a))
             pipe.hgetall(self._k("k", a))
             pipe.hgetall(self._k("a", a))
-        got = cast(list[dict[str, str]], await pipe.execute())
+        got = cast(list[dict[str, str]], await _execute(pipe))
         out: dict[str, RawProfile] = {}
-        prune = self._client.pipeline(transaction=False)
-        pruning = False
+        stale: list[tuple[str, list[str]]] = []
         for i, a in enumerate(account_ids):
             parts, keys, attrs = got[3 * i : 3 * i + 3]
             raw = RawProfile(attrs={k: v for k, v in attrs.items() if k in _ATTRS})
@@ -178,14 +198,15 @@ class RedisState(State):
                     continue
                 raw.keys.setdefault(day, {})[(kind, key)] = float(v)
             if old_p:
-                prune.hdel(self._k("p", a), *old_p)
-                pruning = True
+                stale.append((self._k("p", a), old_p))
             if old_k:
-                prune.hdel(self._k("k", a), *old_k)
-                pruning = True
+                stale.append((self._k("k", a), old_k))
             out[a] = raw
-        if pruning:
-            await prune.execute()
+        if stale:
+            prune = self._client.pipeline(transaction=False)
+            for key, fields in stale:
+                prune.hdel(key, *fields)
+            await _execute(prune)
         return out
 
     async def raw_profile(self, account_id: str, first_day: str | None = None) -> RawProfile:
@@ -203,7 +224,8 @@ class RedisState(State):
         return StateSpec(
             "redis",
             {"url": self.url, "prefix": self.prefix, "timeout_s": self.timeout_s,
-             "cooldown_s": self.cooldown_s, "ttl_days": self.ttl_days},
+             "cooldown_s": self.cooldown_s, "ttl_days": self.ttl_days,
+             "max_connections": self.max_connections},
         )  # fmt: skip
 
     async def view(self, account_id: str) -> dict[str, str]:
@@ -217,7 +239,7 @@ class RedisState(State):
         for account_id, fields in updates.items():
             if fields:
                 pipe.hset(self._k("a", account_id), mapping=dict(fields))  # type: ignore[arg-type]  # as above
-        await pipe.execute()
+        await _execute(pipe)
 
     async def update_views(self, updates: Mapping[str, Mapping[str, str]]) -> None:
         if updates:
@@ -256,6 +278,15 @@ class RedisState(State):
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+async def _execute(pipe: Any) -> list[Any]:
+    """Run a pipeline and release its connection whatever happens (Redis may be gone)."""
+    try:
+        got: list[Any] = await pipe.execute()
+        return got
+    finally:
+        await pipe.reset()
 
 
 #: Attribute fields stored beside the view in the account hash.

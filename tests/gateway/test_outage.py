@@ -111,6 +111,9 @@ def test_batch_verdicts_come_back_after_a_restart_without_persistence(
         assert post(c, "k-batch").status_code == 403
         redis_server.stop()
         redis_server.start()  # empty: no RDB, no AOF
+        # Before the file is pushed again, the store answers "nothing known": the
+        # gateway does not take that for a cleared verdict.
+        assert post(c, "k-batch").status_code == 403
         assert wait_for(
             lambda: redis_view(redis_server, prefix, "acct-batch").get("batch_verdict") == "block"
         )
