@@ -738,7 +738,7 @@ class Gateway:
         self.metrics.latency.observe(time.perf_counter() - call.t0)
         # An unmodified request goes upstream as the client sent it (no re-serialising).
         content = json.dumps(body).encode() if modified else raw_body
-        resp = await self._forward(request, call, body, content, rule, event, modified)
+        resp = await self._forward(request, call, content, rule, event, modified)
         self.metrics.total.observe(time.perf_counter() - call.t0)
         return resp
 
@@ -793,7 +793,6 @@ class Gateway:
         self,
         request: Request,
         call: _Call,
-        body: dict[str, Any],
         content: bytes,
         rule: Rule | None,
         event: dict[str, Any],
@@ -820,7 +819,9 @@ class Gateway:
             await _close(up)
             return self._unreadable(call, event, "the upstream answered in a content-encoding")
         out_headers = {**response_headers(up.headers, encoded=encoded), **extra}
-        if body.get("stream") and up.status_code < 400:
+        # What the upstream sent decides how it is read, not what the client asked for:
+        # a JSON answer to a streamed request (or the other way round) is still checked.
+        if up.status_code < 400 and _event_stream(up.headers):
             stripper = SSEStripper(reasoning=reasoning, logprobs=logprobs)
 
             def closed(ok: bool) -> None:
@@ -873,6 +874,13 @@ class Gateway:
             502, f"{why}; the policy's safeguards cannot be applied to it",
             type_="upstream_error", code="upstream_unreadable",
         )  # fmt: skip
+
+
+def _event_stream(headers: list[tuple[str, str]]) -> bool:
+    return any(
+        k == "content-type" and v.split(";")[0].strip().lower() == "text/event-stream"
+        for k, v in headers
+    )
 
 
 async def _close(resp: UpstreamResponse) -> None:

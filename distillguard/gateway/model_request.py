@@ -26,14 +26,42 @@ def bad_request(message: str, param: str | None = None, code: str = "invalid_req
     return error_response(400, message, type_="invalid_request_error", code=code, param=param)
 
 
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKeyError(key)
+        out[key] = value
+    return out
+
+
 def parse_request(
     raw: bytes, kind: str, limits: Limits
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, Response | None]:
-    """(body, event fields, None), or (None, None, a 400 naming the parameter)."""
+    """(body, event fields, None), or (None, None, a 400 naming the parameter).
+
+    The body must read one way only, here and upstream: UTF-8 (Python's JSON reader
+    would also take UTF-16 or UTF-32) and no key twice in an object (readers differ
+    on which one counts: ``{"stream": false, "stream": true}`` could be decided as
+    one and served as the other).
+    """
     try:
-        body = json.loads(raw)
+        body = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError as exc:
+        return None, None, bad_request(f"the key {exc.key!r} appears twice in one object",
+                                       exc.key, code="duplicate_key")  # fmt: skip
     except (ValueError, RecursionError):
-        return None, None, bad_request("the request body is not valid JSON", code="invalid_json")
+        return (
+            None,
+            None,
+            bad_request("the request body is not valid JSON in UTF-8", code="invalid_json"),
+        )
     if not isinstance(body, dict):
         return None, None, bad_request("the request body must be a JSON object")
     problem = check_body(body, kind, limits)

@@ -172,6 +172,8 @@ def strip_response(body: dict[str, Any], *, reasoning: bool, logprobs: bool) -> 
     return changed
 
 
+#: What a line of a server-sent event may start with (``:`` is a comment).
+_SSE_FIELDS: Final = (b"data:", b"event:", b"id:", b"retry:", b":")
 #: Responses API stream events that carry nothing but reasoning.
 _REASONING_EVENTS: Final = (
     "response.reasoning_summary_part.", "response.reasoning_summary_text.",
@@ -218,6 +220,11 @@ class SSEStripper:
     def _event(self, raw: bytes) -> bytes:
         """The event to send on (empty: drop it)."""
         lines = raw.split(b"\n")
+        if any(ln and not ln.startswith(_SSE_FIELDS) for ln in lines):
+            # Not server-sent events (a JSON body where a stream was expected, say):
+            # nothing in it can be checked, so none of it is sent.
+            self.unreadable += 1
+            return b""
         data = b"\n".join(ln[5:].lstrip(b" ") for ln in lines if ln.startswith(b"data:"))
         if not data or data == b"[DONE]":
             return raw

@@ -54,6 +54,7 @@ limits: {max_body_bytes: 20000, max_n: 4, max_tokens: 1000, max_messages: 5}
 
 MESSAGE = {"role": "user", "content": "Explain step by step: 2+2?"}
 CHAT: dict[str, Any] = {"model": "m", "messages": [MESSAGE]}
+MESSAGE_JSON = json.dumps(MESSAGE).encode()
 BODY = json.dumps(CHAT).encode()
 
 
@@ -397,3 +398,54 @@ def test_ids_the_scan_would_quarantine_are_refused_at_the_door(
         ok = raw_request(url, "POST", "/v1/chat/completions",
                          {**auth("k-plain"), "x-conversation-id": "conv-1"}, BODY)  # fmt: skip
         assert ok.status == 200
+
+
+def test_a_body_reads_one_way_only(upstream: str, tmp_path: Path) -> None:
+    """Parser differentials: duplicate keys and non-UTF-8 JSON are refused, not guessed."""
+    dup = b'{"model": "m", "stream": false, "stream": true, "messages": [' + MESSAGE_JSON + b"]}"
+    with gateway(upstream, tmp_path) as url:
+        r = raw_request(url, "POST", "/v1/chat/completions", auth("k-edu"), dup)
+        assert r.status == 400
+        assert r.json()["error"]["code"] == "duplicate_key"
+        assert r.json()["error"]["param"] == "stream"
+        utf16 = json.dumps(CHAT).encode("utf-16")
+        r = raw_request(url, "POST", "/v1/chat/completions", auth("k-edu"), utf16)
+        assert r.status == 400
+        assert r.json()["error"]["code"] == "invalid_json"
+
+
+REASONED = {
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "<think>secret</think>4",
+                                         "reasoning_content": "secret"}}]
+}  # fmt: skip
+
+
+def _answers_json(conn: socket.socket) -> None:
+    read_request_head(conn)
+    body = json.dumps(REASONED).encode()
+    head = f"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len(body)}"
+    conn.sendall(head.encode() + b"\r\n\r\n" + body)
+
+
+def _answers_sse(conn: socket.socket) -> None:
+    read_request_head(conn)
+    chunk = {"choices": [{"index": 0, "delta": {"content": "<think>secret</think>4",
+                                                "reasoning_content": "secret"}}]}  # fmt: skip
+    body = f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode()
+    head = f"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {len(body)}"
+    conn.sendall(head.encode() + b"\r\n\r\n" + body)
+
+
+@pytest.mark.parametrize(
+    ("handler", "stream"), [(_answers_json, True), (_answers_sse, False)], ids=["json", "sse"]
+)
+def test_the_answer_is_read_as_what_it_is_not_as_what_was_asked(
+    tmp_path: Path, handler: Any, stream: bool
+) -> None:
+    """An upstream that streams when asked not to (or not when asked) leaks nothing."""
+    with tcp_server(handler) as up, gateway(up, tmp_path) as url:
+        r = raw_request(url, "POST", "/v1/chat/completions", auth("k-edu"),
+                        json.dumps({**CHAT, "stream": stream}).encode())  # fmt: skip
+        assert r.status == 200
+        assert b"secret" not in r.body
+        assert b"4" in r.body
