@@ -17,7 +17,10 @@ For each campaign in a scan's ``campaigns.parquet`` (verdict ``block`` or
   (:mod:`.fingerprints`).  Each carries a weight (how much a match means) in
   ``confidence`` and ``x_distillguard_weight``;
 - a ``sighting`` of the campaign by the reporting provider's ``identity``;
-- a TLP marking on every object.
+- a TLP marking on every object: the export's level, except on the
+  ``attack-pattern`` objects, which describe public techniques and carry TLP:WHITE,
+  so that every member shares them byte for byte (the hub lets only the first
+  member who added an object id add versions of it; identical copies are fine).
 
 Before a bundle is returned its JSON text is searched for every raw identifier of
 the campaign's accounts (:func:`assert_no_raw`); finding one is a bug and raises.
@@ -429,7 +432,13 @@ def export_bundle(
             raw |= raw_c
             for k, n in kinds.items():
                 counts[k] = counts.get(k, 0) + n
-    objects[2:2] = [TECHNIQUES[k].stix(marking) for k in sorted(used_techniques)]
+    # Public reference objects, the same from every member: TLP:WHITE whatever the
+    # export's level (see the module docstring).
+    white = TLP["white"]
+    shared = [TECHNIQUES[k].stix(white) for k in sorted(used_techniques)]
+    if shared and marking is not white:
+        shared.insert(0, white)
+    objects[2:2] = shared
     bundle = stix2.Bundle(
         objects=objects,
         id=f"bundle--{uuid.uuid4()}",

@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-from distillguard.intel.export import TECHNIQUES, ExportOptions, export_bundle
+from distillguard.intel.client import HubClient
+from distillguard.intel.export import TECHNIQUES, TLP, ExportOptions, export_bundle
 from distillguard.intel.hashing import KeyRing
 from distillguard.schema import EVENT_SCHEMA  # noqa: F401  (documents the columns used)
-from tests.intel.conftest import Scanned
+from tests.intel.conftest import KEYS, Scanned
 
 WINDOW = 20
 CAMPAIGN_SENTENCE = re.compile(
@@ -100,3 +101,21 @@ def test_export_refuses_a_raw_value(ring: KeyRing) -> None:
 
     with pytest.raises(IntelError, match="raw identifier"):
         guard('{"x": "203.0.113.9"}', {"203.0.113.9"})
+
+
+def test_members_exporting_at_different_levels_share_one_hub(
+    scanned: dict[str, Scanned], ring: KeyRing, hub: str
+) -> None:
+    """Public reference objects are the same from every member, so none is refused as taken."""
+
+    s = scanned["mixed"]
+    exports = (("A", ExportOptions(provider="provider-A", tlp="amber")),
+               ("B", ExportOptions(provider="provider-B", tlp="green")))  # fmt: skip
+    for member, opts in exports:
+        result = export_bundle(s.out, s.store, ring, opts)
+        objects = json.loads(result.to_json())["objects"]
+        patterns = [o for o in objects if o["type"] == "attack-pattern"]
+        assert patterns
+        assert all(o["object_marking_refs"] == [TLP["white"].id] for o in patterns)
+        report = HubClient(hub, KEYS[member]).push(objects, "tlp-amber")
+        assert report.failures == [], report.failures
