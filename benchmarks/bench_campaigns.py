@@ -84,7 +84,7 @@ def main() -> None:
         )
         subprocess.run(
             [sys.executable, "-m", "distillguard", "eval", "--labels", str(labels),
-             "--accounts", str(t / "b" / "accounts.parquet"), "--no-signals",
+             "--accounts", str(t / "b" / "accounts.parquet"),
              "--json", str(t / "eval.json")],
             check=True, capture_output=True,
         )  # fmt: skip

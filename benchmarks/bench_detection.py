@@ -4,14 +4,18 @@ For each (scenario, seed): simulate at the scenario's default size, scan with th
 shipped default calibration, evaluate against the labels.  Prints one row per run
 and writes all metrics as JSON.
 
-    .venv/bin/python benchmarks/bench_detection.py [--scenario standard] [--seeds 1015 1016 1017]
+    .venv/bin/python benchmarks/bench_detection.py [--scenario standard] [--seeds 1019 1020 1021]
 
 Targets (issue 3, `standard`): TPR >= 95% at account FPR <= 0.1%; FPR <= 0.5% for app
 integrations and for evaluation users separately.  Calibration uses seeds 100-101
-(standard), 100 (stealth, mixed); development uses seeds 200-203 and 2026.  Test seeds
-already reported (and so spent): 1000-1014 (standard), up to 1009 (stealth), up to
-1008 (mixed); see docs/evaluation.md.  The defaults are the next fresh ones.  Campaign
-metrics (issue 4) are printed too.
+(standard), 100 (stealth, mixed); development used seeds 200-203 and 300.  Test seeds
+already reported (and so spent): 1000-1018 (standard; 1018 at 100,000 events), up to
+1010 (stealth), up to 1009 (mixed); see docs/evaluation.md.  The defaults are the next
+fresh ones.  Campaign
+metrics (issue 4) are printed too, and per label role the share of accounts at each
+verdict level (watch or above, restrict or above, block), with the blocks that rest
+on fewer than ``--small`` requests (issue 16): for a benign role that is its FPR at
+each level.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ import pyarrow.parquet as pq
 from distillguard.evaluate.campaigns import evaluate_campaigns
 from distillguard.evaluate.metrics import evaluate_accounts
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _verdicts import print_verdict_levels, verdict_levels
+
 
 def run(
     scenario: str,
@@ -38,6 +45,7 @@ def run(
     calibration: Path | None = None,
     sim_dir: Path | None = None,
     out_dir: Path | None = None,
+    small: int = 20,
 ) -> dict[str, Any]:
     """Simulate (or reuse ``sim_dir``'s copy of) one run, scan it, evaluate it."""
     size = f"-{events}" if events else ""
@@ -59,7 +67,8 @@ def run(
     accounts = pq.read_table(out / "accounts.parquet")
     labels = pq.read_table(sim / "labels.parquet")
     report = evaluate_accounts(accounts, labels)
-    return report.to_dict() | evaluate_campaigns(accounts, labels).to_dict()
+    levels = {"verdict_levels": verdict_levels(accounts, labels, small)}
+    return report.to_dict() | evaluate_campaigns(accounts, labels).to_dict() | levels
 
 
 def main() -> None:
@@ -67,7 +76,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--scenario", default="standard")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1015, 1016, 1017])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1019, 1020, 1021])
     ap.add_argument("--events", type=int, default=None)
     ap.add_argument("--json", type=Path, default=Path("bench-detection.json"))
     ap.add_argument(
@@ -82,6 +91,9 @@ def main() -> None:
     ap.add_argument(
         "--out-dir", type=Path, default=None, help="keep each scan's output in this directory"
     )
+    ap.add_argument(
+        "--small", type=int, default=20, help="count blocks on fewer requests than this"
+    )
     args = ap.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,6 +106,7 @@ def main() -> None:
                 args.calibration,
                 args.sim_dir,
                 args.out_dir,
+                args.small,
             )
     header = (
         "seed",
@@ -125,6 +138,8 @@ def main() -> None:
             pct(r["campaigns_found"]), pct(r["campaign_purity"]), str(r["benign_groups_flagged"]),
         )  # fmt: skip
         print("  ".join(f"{c:>10}" for c in row))
+    for seed, r in results.items():
+        print_verdict_levels(r["verdict_levels"], f"{args.scenario} seed {seed}", args.small)
     args.json.write_text(json.dumps({"scenario": args.scenario, "runs": results}, indent=1) + "\n")
     print(f"wrote {args.json}")
 

@@ -7,13 +7,15 @@ to the simulator's attack code), scan the mix with the shipped default
 calibration (the detector as a black box: ``distillguard.scan.scan``), and
 evaluate against the labels (``distillguard.evaluate.metrics``).
 
-    .venv/bin/python benchmarks/bench_redteam.py [--seeds 2011 2012] [--events 200000]
+    .venv/bin/python benchmarks/bench_redteam.py [--seeds 2013 2014] [--events 200000]
 
 Seeds 2001 and up are red-team seeds: never used for simulator development,
 calibration or tuning.  An operation counts as *missed* when fewer than half of
 its accounts get a flagging verdict (restrict or block).  Do not tune detectors
 on these seeds; if you do, they become development seeds and the report must say so.
-Seeds 2001-2010 were reported already (docs/evaluation.md); the defaults are fresh.
+Seeds 2001-2012 were reported already (docs/evaluation.md); the defaults are fresh.
+Per label role, the share of accounts at each verdict level is printed too
+(``_verdicts.py``; for benign roles, the FPR at that level).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from distillguard.scan import ScanOptions, scan
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table
+from _verdicts import print_verdict_levels, verdict_levels
 
 #: An operation with a lower recall at the default verdicts is reported as missed.
 MISSED_BELOW = 0.5
@@ -80,6 +83,7 @@ def per_campaign(accounts: pa.Table, labels: pa.Table) -> dict[str, dict[str, An
             "median_risk": float(np.median(risk)),
             "recall": sum(v in _FLAGGED for v in verdicts) / len(mine),
             "watch_or_worse": sum(v in _WATCH_OR_WORSE for v in verdicts) / len(mine),
+            "block": sum(v == "block" for v in verdicts) / len(mine),
             "auc": roc_auc(s, y),
             "tpr_at_fpr_0.01": tpr_at_fpr(s, y, 0.01).tpr,
         }
@@ -108,6 +112,7 @@ def run(seed: int, tmp: Path, events: int) -> dict[str, Any]:
         "attack_event_share": mixed.summary["attack_event_share"],
         "report": report.to_dict(),
         "campaigns": campaigns,
+        "verdict_levels": verdict_levels(result.accounts, labels),
         "seconds": {"build": t1 - t0, "scan": t2 - t1, "total": time.perf_counter() - t0},
     }
 
@@ -133,6 +138,7 @@ def print_run(r: dict[str, Any]) -> list[str]:
             (
                 f"{cid} ({c['accounts']})",
                 f"recall {_pct(c['recall'])}, watch+ {_pct(c['watch_or_worse'])}, "
+                f"block {_pct(c['block'])}, "
                 f"median risk {c['median_risk']:.3f}, AUC {auc}, "
                 f"TPR@1% {_pct(c['tpr_at_fpr_0.01'])}",
             )
@@ -143,6 +149,7 @@ def print_run(r: dict[str, Any]) -> list[str]:
     rows.append(("seconds build / scan", f"{sec['build']:.1f} / {sec['scan']:.1f}"))
     print(f"\n== red-team seed {r['seed']} ==")
     print_table(rows)
+    print_verdict_levels(r["verdict_levels"], f"red-team seed {r['seed']}")
     return missed
 
 
@@ -179,7 +186,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--seeds", type=int, nargs="+", default=[2011, 2012])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[2013, 2014])
     ap.add_argument("--events", type=int, default=200_000, help="background events per seed")
     ap.add_argument("--json", type=Path, default=None, help="also write all metrics here")
     args = ap.parse_args()

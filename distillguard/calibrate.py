@@ -1,4 +1,9 @@
-"""Calibrate risk and verdict thresholds on benign traffic (never on the test split)."""
+"""Calibrate risk and verdict thresholds on benign traffic (never on the test split).
+
+Fitting sets the score thresholds and baseline rates; the evidence a block needs
+(:class:`~distillguard.scoring.risk.BlockEvidence`) is policy, not fitted: pass the
+rule to keep (for example the one of the file being replaced), or get the default.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from distillguard.ingest.store import Store
 from distillguard.scoring.features import account_features
 from distillguard.scoring.risk import (
     RATE_KEYS,
+    BlockEvidence,
     Calibration,
     ScoringConfig,
     base_rates,
@@ -40,7 +46,10 @@ def benign_features(
 
 
 def fit_from_features(
-    parts: Sequence[dict[str, Any]], fpr: dict[str, float] | None, source: str
+    parts: Sequence[dict[str, Any]],
+    fpr: dict[str, float] | None,
+    source: str,
+    block_evidence: BlockEvidence | None = None,
 ) -> Calibration:
     """Baseline rates pooled over all benign accounts, then score thresholds."""
     merged: dict[str, Any] = {}
@@ -49,15 +58,25 @@ def fit_from_features(
     base = base_rates(merged)
     cfg = ScoringConfig()
     scores = [total(evidence(p, cfg, base), len(p["requests"])) for p in parts]
-    return Calibration.fit(np.concatenate(scores), fpr, source=source, base_rates=base)
+    return Calibration.fit(
+        np.concatenate(scores),
+        fpr,
+        source=source,
+        base_rates=base,
+        block_evidence=block_evidence,
+    )
 
 
 def calibrate_on_logs(
-    logs: Sequence[Path], store_path: Path, *, fpr: dict[str, float] | None = None
+    logs: Sequence[Path],
+    store_path: Path,
+    *,
+    fpr: dict[str, float] | None = None,
+    block_evidence: BlockEvidence | None = None,
 ) -> Calibration:
     """Thresholds from logs the user knows to be benign."""
     feats = benign_features(store_path, logs)
-    return fit_from_features([feats], fpr, ", ".join(str(p) for p in logs))
+    return fit_from_features([feats], fpr, ", ".join(str(p) for p in logs), block_evidence)
 
 
 def calibrate_on_labelled(
@@ -66,6 +85,7 @@ def calibrate_on_labelled(
     *,
     fpr: dict[str, float] | None = None,
     source: str = "",
+    block_evidence: BlockEvidence | None = None,
 ) -> Calibration:
     """Thresholds from simulated runs: (events file, labels) pairs, benign accounts only."""
     parts = []
@@ -80,4 +100,4 @@ def calibrate_on_labelled(
             if not atk
         }
         parts.append(benign_features(tmp / f"cal{i}.duckdb", [events], benign))
-    return fit_from_features(parts, fpr, source)
+    return fit_from_features(parts, fpr, source, block_evidence)

@@ -20,15 +20,15 @@ from rich.table import Table
 
 from distillguard import __version__
 from distillguard.errors import DistillguardError
+from distillguard.helpformat import App
 
-app = typer.Typer(
+app = App(
     name="distillguard",
     help="Detect and stop adversarial distillation of model APIs.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(
+data_app = App(
     help="Fetch and inspect the real-prompt corpus the simulator uses.", no_args_is_help=True
 )
 app.add_typer(data_app, name="data")
@@ -78,7 +78,13 @@ def main(
 @friendly
 def simulate(
     scenario: Annotated[
-        str, typer.Option("--scenario", "-s", help="Shipped scenario name or a scenario YAML file.")
+        str,
+        typer.Option(
+            "--scenario",
+            "-s",
+            metavar="NAME",
+            help="Shipped scenario (easy, standard, stealth, mixed) or a scenario YAML file.",
+        ),
     ] = "standard",
     seed: Annotated[
         int, typer.Option(help="Random seed; same scenario and seed give the same bytes.")
@@ -86,7 +92,7 @@ def simulate(
     events: Annotated[
         int | None, typer.Option(help="Number of events (default: the scenario's own).")
     ] = None,
-    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("sim-out"),
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Output directory.")] = Path("sim-out"),
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Also write events.jsonl.")] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")
@@ -97,6 +103,11 @@ def simulate(
     Writes OUT/events.parquet (the interaction-log schema), OUT/labels.parquet
     (account_id, is_attack, campaign_id, role), OUT/event_labels.parquet and
     OUT/summary.json.
+
+    Examples:
+      distillguard simulate --scenario standard --seed 1001 --out runs/example/sim
+      distillguard simulate --scenario mixed --events 20000 --jsonl --out runs/mixed
+      distillguard scenarios standard     (what a scenario holds)
     """
     from distillguard.sim.run import run_simulation
 
@@ -107,7 +118,8 @@ def simulate(
     if not quiet:
         print_summary(result.summary)
         console.print(
-            f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - t0:.1f} s"
+            f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - t0:.1f} s",
+            soft_wrap=True,
         )
 
 
@@ -153,13 +165,19 @@ def print_summary(summary: dict[str, object]) -> None:
 @friendly
 def validate(
     files: Annotated[
-        list[Path], typer.Argument(help="Parquet, JSON Lines or OpenAI-form JSONL files.")
+        list[Path],
+        typer.Argument(
+            metavar="LOGS", help="Parquet, JSON Lines or OpenAI-form JSONL files (gzipped or not)."
+        ),
     ],
     quarantine: Annotated[
-        Path, typer.Option(help="Where to write quarantined rows (JSON Lines).")
+        Path, typer.Option(metavar="FILE", help="Where to write quarantined rows (JSON Lines).")
     ] = Path("quarantine.jsonl"),
     fmt: Annotated[
-        str | None, typer.Option("--format", help="parquet, jsonl or openai (default: detect).")
+        str | None,
+        typer.Option(
+            "--format", metavar="FORMAT", help="parquet, jsonl or openai (default: detected)."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print counts as JSON.")] = False,
 ) -> None:
@@ -200,7 +218,7 @@ def validate(
 @friendly
 def scenarios(
     name: Annotated[
-        str | None, typer.Argument(help="Show one scenario (name or file) in full.")
+        str | None, typer.Argument(metavar="NAME", help="Show one scenario (name or file) in full.")
     ] = None,
 ) -> None:
     """List the shipped scenarios, or show one."""
@@ -268,25 +286,45 @@ def _top_table(accounts: object, top: int) -> None:
 @app.command()
 @friendly
 def scan(
-    inputs: Annotated[list[Path], typer.Argument(help="Parquet, JSONL or OpenAI-form log files.")],
-    store: Annotated[Path, typer.Option(help="DuckDB store (created if missing).")] = Path(
-        "distillguard.duckdb"
-    ),
-    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("scan-out"),
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="LOGS",
+            help="Log files: Parquet, JSON Lines or OpenAI-style request records, "
+            "gzipped or not (docs/schema.md).",
+        ),
+    ],
+    store: Annotated[
+        Path, typer.Option(metavar="FILE", help="DuckDB store (created if missing).")
+    ] = Path("distillguard.duckdb"),
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Output directory.")] = Path("scan-out"),
     output_format: Annotated[
-        list[str] | None, typer.Option("--format", help="Extra outputs: json, csv (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help="Also write accounts as json or csv (repeatable); Parquet is always written.",
+        ),
     ] = None,
     calibration: Annotated[
-        Path | None, typer.Option(help="Calibration file from `distillguard calibrate`.")
+        Path | None,
+        typer.Option(metavar="FILE", help="Calibration file from `distillguard calibrate`."),
     ] = None,
     model: Annotated[
         Path | None,
-        typer.Option(help="Model file from `distillguard train` (weights + calibration)."),
+        typer.Option(
+            metavar="FILE", help="Model file from `distillguard train` (weights + calibration)."
+        ),
     ] = None,
     fmt: Annotated[
-        str | None, typer.Option("--input-format", help="parquet, jsonl or openai.")
+        str | None,
+        typer.Option(
+            "--input-format",
+            metavar="FORMAT",
+            help="Read every input as parquet, jsonl or openai (default: detected per file).",
+        ),
     ] = None,
-    top: Annotated[int, typer.Option(help="Accounts to show.")] = 15,
+    top: Annotated[int, typer.Option(help="How many of the riskiest accounts to show.")] = 15,
     campaigns: Annotated[
         bool,
         typer.Option(
@@ -296,25 +334,45 @@ def scan(
     reports: Annotated[
         bool, typer.Option("--reports/--no-reports", help="Write an HTML report per campaign.")
     ] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Print nothing but errors and the quarantine summary (both on stderr).",
+        ),
+    ] = False,
     intel: Annotated[
         Path | None,
-        typer.Option(help="Indicators pulled from a sharing forum (`distillguard intel pull`)."),
+        typer.Option(
+            metavar="FILE",
+            help="Indicators pulled from a sharing forum (`distillguard intel pull`).",
+        ),
     ] = None,
     intel_keys: Annotated[
-        Path | None, typer.Option(help="Forum key ring for --intel ($DISTILLGUARD_FORUM_KEYS).")
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="Forum key ring for --intel (default: $DISTILLGUARD_FORUM_KEYS)."
+        ),
     ] = None,
 ) -> None:
     """Load logs into the store, score every account with reasons, find campaigns.
 
-    Writes OUT/accounts.parquet (account_id, risk, score, verdict, reasons, features,
-    campaign_id), OUT/campaigns.parquet, OUT/campaign_links.parquet and
-    OUT/reports/*.html.  Loading is idempotent by event_id and incremental: run it
-    on each new day's file.
+    Writes OUT/reports/index.html (the campaign reports), OUT/accounts.parquet
+    (account_id, risk, score, verdict, reasons, features, campaign_id),
+    OUT/campaigns.parquet, OUT/campaign_links.parquet and, when rows were rejected,
+    OUT/quarantine.jsonl.  Loading is idempotent by event_id and incremental: run it
+    on each new day's file.  Exit status 2 when an input is missing or unreadable
+    (no store is left behind) or when no row of the inputs is valid.
+
+    Examples:
+      distillguard scan logs/day-01.parquet --store runs/dg.duckdb --out runs/scan
+      distillguard scan logs/day-02.jsonl.gz --store runs/dg.duckdb --out runs/scan
+      distillguard scan requests.jsonl --input-format openai --format csv --out runs/scan
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from distillguard.scan import ScanOptions
+    from distillguard.scan import ScanOptions, quarantine_summary
     from distillguard.scan import scan as run_scan
 
     opts = ScanOptions(
@@ -344,9 +402,15 @@ def scan(
             bar.update(task, advance=rows)
 
         result = run_scan(inputs, opts, on_progress=step)
+    load = result.load
+    if result.quarantine is not None:
+        rows = sum(f["good"] + f["quarantined"] for f in load.files.values())
+        err_console.print(
+            "[yellow]warning:[/] " + quarantine_summary(load.quarantined, rows, result.quarantine),
+            highlight=False,
+        )
     if quiet:
         return
-    load = result.load
     console.print(
         f"loaded {load.inserted:,} new events ({load.duplicates:,} already stored, "
         f"{len(load.quarantined):,} quarantined) into {store}"
@@ -354,14 +418,51 @@ def scan(
     _top_table(result.accounts, top)
     if result.campaigns is not None:
         _campaign_table(result.campaigns)
-    _wrote(result.written, result.timings["total_s"])
+    print_outputs(scan_outputs(result, store), result.timings["total_s"])
 
 
-def _wrote(paths: list[Path], seconds: float) -> None:
-    reports = [p for p in paths if p.suffix == ".html"]
-    shown = [str(p) for p in paths if p.suffix != ".html"]
-    shown += [f"{p.parent}/ ({len(reports)} report index)" for p in reports[:1]]
-    console.print(f"wrote {', '.join(shown)} in {seconds:.1f} s")
+def scan_outputs(result: object, store: Path | None = None) -> list[tuple[str, str]]:
+    """(what, where) for every file a scan wrote, the report index first."""
+    from distillguard.scan import ScanResult
+
+    assert isinstance(result, ScanResult)
+    rows: list[tuple[str, str]] = []
+    accounts: list[str] = []
+    campaign_files: list[str] = []
+    others: list[tuple[str, str]] = []
+    n_reports = 0 if result.campaigns is None else result.campaigns.num_rows
+    for p in result.written:
+        if p.name == "index.html":
+            rows.append(
+                ("report index", f"{p}  (open in a browser; {n_reports} campaign report(s))")
+            )
+        elif p.stem == "accounts":
+            accounts.append(str(p))
+        elif p.name in ("campaigns.parquet", "campaign_links.parquet"):
+            campaign_files.append(str(p))
+        elif p.name == "quarantine.jsonl":
+            others.append(("quarantined rows", str(p)))
+        elif p.name == "intel_matches.parquet":
+            others.append(("intel matches", str(p)))
+        else:
+            others.append(("output", str(p)))
+    if accounts:
+        rows.append(("accounts", ", ".join(accounts)))
+    if campaign_files:
+        rows.append(("campaigns", ", ".join(campaign_files)))
+    rows += others
+    if store is not None:
+        rows.append(("store", f"{store}  (DuckDB: events, signals, profiles)"))
+    return rows
+
+
+def print_outputs(rows: list[tuple[str, str]], seconds: float) -> None:
+    """The last lines of a run: where every output is, one a line, never wrapped."""
+    console.print("[bold]outputs[/]")
+    width = max(len(what) for what, _ in rows)
+    for what, where in rows:
+        console.print(f"  {what:<{width}}  {where}", highlight=False, soft_wrap=True)
+    console.print(f"done in {seconds:.1f} s")
 
 
 def _campaign_table(campaigns: object) -> None:
@@ -397,11 +498,12 @@ def _campaign_table(campaigns: object) -> None:
 @friendly
 def campaigns_cmd(
     store: Annotated[
-        Path, typer.Option(help="DuckDB store written by `distillguard scan`.")
+        Path, typer.Option(metavar="FILE", help="DuckDB store written by `distillguard scan`.")
     ] = Path("distillguard.duckdb"),
-    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("scan-out"),
+    out: Annotated[Path, typer.Option(metavar="DIR", help="Output directory.")] = Path("scan-out"),
     calibration: Annotated[
-        Path | None, typer.Option(help="Calibration file from `distillguard calibrate`.")
+        Path | None,
+        typer.Option(metavar="FILE", help="Calibration file from `distillguard calibrate`."),
     ] = None,
     reports: Annotated[
         bool, typer.Option("--reports/--no-reports", help="Write an HTML report per campaign.")
@@ -426,7 +528,7 @@ def campaigns_cmd(
         )
     if result.campaigns is not None:
         _campaign_table(result.campaigns)
-    _wrote(result.written, result.timings["total_s"])
+    print_outputs(scan_outputs(result, store), result.timings["total_s"])
 
 
 def _count_rows(inputs: list[Path]) -> int | None:
@@ -447,12 +549,20 @@ def _count_rows(inputs: list[Path]) -> int | None:
 @app.command()
 @friendly
 def signals(
-    inputs: Annotated[list[Path], typer.Argument(help="Log files.")],
-    out: Annotated[Path, typer.Option(help="Output file (.parquet, .csv or .jsonl).")] = Path(
-        "signals.parquet"
-    ),
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(metavar="LOGS", help="Log files (any format `scan` reads)."),
+    ],
+    out: Annotated[
+        Path, typer.Option(metavar="FILE", help="Output file (.parquet, .csv or .jsonl).")
+    ] = Path("signals.parquet"),
     fmt: Annotated[
-        str | None, typer.Option("--input-format", help="parquet, jsonl or openai.")
+        str | None,
+        typer.Option(
+            "--input-format",
+            metavar="FORMAT",
+            help="Read every input as parquet, jsonl or openai (default: detected per file).",
+        ),
     ] = None,
     list_only: Annotated[
         bool, typer.Option("--list", help="List the registered signals and exit.")
@@ -506,16 +616,27 @@ def _write_table(table: object, out: Path) -> None:
 @app.command()
 @friendly
 def calibrate(
-    benign: Annotated[list[Path], typer.Argument(help="Logs of known-benign traffic.")],
-    out: Annotated[Path, typer.Option(help="Calibration file to write.")] = Path(
+    benign: Annotated[
+        list[Path], typer.Argument(metavar="LOGS", help="Logs of known-benign traffic.")
+    ],
+    out: Annotated[Path, typer.Option(metavar="FILE", help="Calibration file to write.")] = Path(
         "calibration.json"
     ),
     store: Annotated[
-        Path | None, typer.Option(help="Store for the benign traffic (default: a temporary one).")
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="Store for the benign traffic (default: a temporary one)."
+        ),
     ] = None,
-    watch_fpr: Annotated[float, typer.Option(help="Benign FPR of watch-or-worse.")] = 0.01,
-    restrict_fpr: Annotated[float, typer.Option(help="Benign FPR of restrict-or-worse.")] = 0.001,
-    block_fpr: Annotated[float, typer.Option(help="Benign FPR of block.")] = 0.0002,
+    watch_fpr: Annotated[
+        float, typer.Option(help="Share of benign accounts allowed at watch or worse.")
+    ] = 0.01,
+    restrict_fpr: Annotated[
+        float, typer.Option(help="Share of benign accounts allowed at restrict or worse.")
+    ] = 0.001,
+    block_fpr: Annotated[
+        float, typer.Option(help="Share of benign accounts allowed at block.")
+    ] = 0.0002,
 ) -> None:
     """Recalibrate risk and verdict thresholds on your own known-benign traffic."""
     import tempfile
@@ -541,11 +662,16 @@ def calibrate(
 @app.command()
 @friendly
 def train(
-    inputs: Annotated[list[Path], typer.Argument(help="Labelled traffic logs.")],
-    labels: Annotated[Path, typer.Option(help="labels.parquet for those logs.")],
-    out: Annotated[Path, typer.Option(help="Model file to write.")] = Path("model.json"),
+    inputs: Annotated[list[Path], typer.Argument(metavar="LOGS", help="Labelled traffic logs.")],
+    labels: Annotated[Path, typer.Option(metavar="FILE", help="labels.parquet for those logs.")],
+    out: Annotated[Path, typer.Option(metavar="FILE", help="Model file to write.")] = Path(
+        "model.json"
+    ),
     store: Annotated[
-        Path | None, typer.Option(help="Store for the training traffic (default: temporary).")
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="Store for the training traffic (default: a temporary one)."
+        ),
     ] = None,
 ) -> None:
     """Fit evidence weights on labelled traffic (optional; scan needs no labels)."""
@@ -573,22 +699,42 @@ def train(
 @friendly
 def eval_(
     labels: Annotated[
-        Path, typer.Option(help="labels.parquet (account_id, is_attack, campaign_id, role).")
+        Path,
+        typer.Option(
+            metavar="FILE", help="labels.parquet (account_id, is_attack, campaign_id, role)."
+        ),
     ],
-    accounts: Annotated[Path, typer.Option(help="accounts.parquet from `distillguard scan`.")],
+    accounts: Annotated[
+        Path, typer.Option(metavar="FILE", help="accounts.parquet from `distillguard scan`.")
+    ],
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write all metrics as JSON.")
+        Path | None, typer.Option("--json", metavar="FILE", help="Write all metrics as JSON.")
     ] = None,
-    signals_eval: Annotated[
+    dev_report: Annotated[
         bool,
         typer.Option(
-            "--signals/--no-signals",
-            help="Also evaluate request-level signals (chain-of-thought held-out families).",
+            "--dev-report",
+            help="Also print the chain-of-thought signal's development report: recall on its "
+            "development and held-out phrasing families, flag rates on benign prompt sets "
+            "(about 160 lines; needs the corpus). JSON key `signals`.",
         ),
-    ] = True,
-    seed: Annotated[int, typer.Option(help="Seed for sampling the signal evaluation sets.")] = 0,
+    ] = False,
+    seed: Annotated[
+        int, typer.Option(help="Seed for sampling the --dev-report evaluation sets.")
+    ] = 0,
 ) -> None:
-    """Detection metrics: ROC-AUC, TPR at FPR 0.1%/1%, FPR by role, recall by campaign, misses."""
+    """Detection metrics: ROC-AUC, TPR at FPR 0.1%/1%, FPR by role, recall by campaign, misses.
+
+    Joins a scan's accounts with labels (a simulation's, or your own with columns
+    account_id, is_attack, campaign_id, role) and prints account and campaign
+    metrics; --json writes them all.  The signal development report is behind
+    --dev-report.
+
+    Examples:
+      distillguard eval --labels runs/example/sim/labels.parquet \\
+          --accounts runs/example/scan/accounts.parquet --json runs/example/eval.json
+      distillguard eval --labels labels.parquet --accounts accounts.parquet --dev-report
+    """
     import pyarrow.parquet as pq
 
     from distillguard.evaluate.campaigns import evaluate_campaigns, render_campaign_report
@@ -607,7 +753,7 @@ def eval_(
         camp = evaluate_campaigns(acc, lab)
         render_campaign_report(camp, console)
         out |= camp.to_dict()
-    if signals_eval:
+    if dev_report:
         out["signals"] = _signal_eval(seed)
     if json_out is not None:
         _write_json(out, json_out)
@@ -650,7 +796,7 @@ def data_fetch() -> None:
 @friendly
 def data_info(
     rebuild: Annotated[
-        bool, typer.Option(help="Rebuild the corpus cache from the data packages.")
+        bool, typer.Option("--rebuild", help="Rebuild the corpus cache from the data packages.")
     ] = False,
 ) -> None:
     """Build (if needed) and describe the real-prompt corpus."""
@@ -664,17 +810,35 @@ def data_info(
 @app.command()
 @friendly
 def demo(
-    scenario: Annotated[str, typer.Option("--scenario", "-s")] = "standard",
+    scenario: Annotated[
+        str,
+        typer.Option(
+            "--scenario",
+            "-s",
+            metavar="NAME",
+            help="Shipped scenario name or a scenario YAML file.",
+        ),
+    ] = "standard",
     seed: Annotated[
         int, typer.Option(help="Seed of the simulated traffic (not one the calibration used).")
     ] = 1001,
     events: Annotated[int | None, typer.Option(help="Number of events.")] = 100_000,
-    out: Annotated[Path, typer.Option()] = Path("runs/demo"),
+    out: Annotated[
+        Path,
+        typer.Option(metavar="DIR", help="Folder for every output (runs/ is ignored by git)."),
+    ] = Path("runs/demo"),
 ) -> None:
     """The main job on the embedded default: simulate, scan, evaluate.
 
     Simulates a scenario from real prompts, loads it into a fresh DuckDB store,
-    scores every account with reasons, and measures detection against the labels.
+    scores every account with reasons, links campaigns, writes their HTML reports
+    and measures detection against the simulator's labels.  Everything goes under
+    OUT; the last lines say where, the report index first.
+
+    Examples:
+      distillguard demo
+      distillguard demo --scenario stealth --seed 2024 --out runs/stealth
+      distillguard demo --events 20000     (a quicker, smaller run)
     """
     from distillguard.evaluate.campaigns import evaluate_campaigns, render_campaign_report
     from distillguard.evaluate.metrics import evaluate_accounts, render_report
@@ -701,10 +865,65 @@ def demo(
     render_report(report, console)
     camp = evaluate_campaigns(scanned.accounts, labels)
     render_campaign_report(camp, console)
-    _write_json(report.to_dict() | camp.to_dict(), out / "eval.json")
+    eval_json = out / "eval.json"
+    _write_json(report.to_dict() | camp.to_dict(), eval_json)
+    console.print()
+    rows = scan_outputs(scanned, store)
+    rows += [
+        ("simulated logs", f"{sim_dir / 'events.parquet'}  (labels: labels.parquet beside it)"),
+        ("evaluation", f"{eval_json}  (the metrics above, as JSON)"),
+    ]
+    print_outputs(rows, time.perf_counter() - t0)
     console.print(
-        f"wrote {sim_dir}, {scan_dir / 'accounts.parquet'}, {out / 'eval.json'} "
-        f"in {time.perf_counter() - t0:.1f} s"
+        "next: open the report index in a browser; docs/getting-started.md scans your own logs",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+@friendly
+def keys(
+    accounts: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="ACCOUNT", help="Account ids to make a key for."),
+    ] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            metavar="FILE",
+            help="Also every account in this file: a log (any format `scan` reads), "
+            "accounts.parquet from a scan, or labels.parquet from a simulation.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            metavar="FILE",
+            help="Keys table to write (.csv or .parquet); accounts already in it keep their key.",
+        ),
+    ] = Path("keys.csv"),
+) -> None:
+    """Make the gateway's keys table: a new random API key for each account.
+
+    Writes OUT with columns api_key, account_id, org_id, tier, created_at (the last
+    three from the log when --from is one), readable by the owner only.  Run it again
+    with more accounts to add keys: accounts already in OUT keep theirs.  Hand each
+    key to its account; `distillguard serve --keys OUT` maps keys to accounts.
+
+    Examples:
+      distillguard keys alice bob --out runs/gateway/keys.csv
+      distillguard keys --from runs/demo/sim/events.parquet --out runs/demo/keys.csv
+    """
+    from distillguard.gateway.keygen import make_keys
+
+    made = make_keys(list(accounts or []), out, source=from_file)
+    console.print(
+        f"wrote {made.total:,} keys to {out} ({made.added:,} new, {made.kept:,} kept); "
+        "it holds secrets: keep it out of version control",
+        highlight=False,
+        soft_wrap=True,
     )
 
 

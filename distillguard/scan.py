@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 
 from distillguard.campaigns.detect import detect_campaigns
 from distillguard.campaigns.output import write_campaigns
-from distillguard.errors import DistillguardError
-from distillguard.ingest import write_quarantine
+from distillguard.errors import DistillguardError, InputError
+from distillguard.ingest import QuarantineRecord, detect_format, write_quarantine
 from distillguard.ingest.quarantine import atomic_open
 from distillguard.ingest.store import LoadReport, Store
 from distillguard.scoring.risk import Calibration, score_profiles
@@ -55,6 +55,38 @@ class ScanResult:
     timings: dict[str, float] = field(default_factory=dict)
     #: ``campaigns.parquet`` rows (None when campaign detection was off).
     campaigns: pa.Table | None = None
+    #: Where this load's quarantined rows were written (None when there were none).
+    quarantine: Path | None = None
+
+
+class NothingReadError(InputError):
+    """Inputs were given but not one row of them was valid (the store is not rescored)."""
+
+
+def quarantine_summary(records: Sequence[QuarantineRecord], rows: int, path: Path) -> str:
+    """One line: how many rows were quarantined, the commonest reason, and where they are.
+
+    >>> r = QuarantineRecord("a.jsonl", 2, "ts", "not a timestamp", "{}")
+    >>> print(quarantine_summary([r, r], 10, Path("out/q.jsonl")))  # doctest: +NORMALIZE_WHITESPACE
+    quarantined 2 of 10 rows (2 field ts: not a timestamp); each with file, row, field and
+    reason in out/q.jsonl
+    """
+    reasons: dict[str, int] = {}
+    for r in records:
+        key = f"field {r.field}: {r.reason}"
+        reasons[key] = reasons.get(key, 0) + 1
+    top, n = max(reasons.items(), key=lambda kv: kv[1])
+    more = f", {len(reasons) - 1} other reason(s)" if len(reasons) > 1 else ""
+    return (
+        f"quarantined {len(records):,} of {rows:,} rows ({n:,} {top}{more}); "
+        f"each with file, row, field and reason in {path}"
+    )
+
+
+def _remove_store(path: Path) -> None:
+    """Delete a store this scan created and could not fill (DuckDB's WAL too)."""
+    for p in (path, path.with_name(path.name + ".wal")):
+        p.unlink(missing_ok=True)
 
 
 def scan(
@@ -63,7 +95,29 @@ def scan(
     *,
     on_progress: Callable[[str, int], None] | None = None,
 ) -> ScanResult:
-    """Load ``inputs`` (idempotent, incremental), then score every account in the store."""
+    """Load ``inputs`` (idempotent, incremental), then score every account in the store.
+
+    Every input is checked before the store is opened, and a store this call creates
+    is removed again when the load fails: a missing or unreadable input leaves nothing
+    behind.  Inputs of which no row is valid raise :class:`NothingReadError` after the
+    quarantined rows are written to ``out/quarantine.jsonl``.
+    """
+    for path in inputs:
+        detect_format(path, options.fmt)
+    new_store = not options.store.exists()
+    try:
+        return _scan(inputs, options, on_progress)
+    except BaseException:
+        if new_store:
+            _remove_store(options.store)
+        raise
+
+
+def _scan(
+    inputs: Sequence[str | Path],
+    options: ScanOptions,
+    on_progress: Callable[[str, int], None] | None,
+) -> ScanResult:
     timings: dict[str, float] = {}
     cfg = None
     if options.model is not None:
@@ -77,6 +131,9 @@ def scan(
     with Store(options.store) as store:
         report = store.load(inputs, fmt=options.fmt, on_progress=on_progress)
         timings["load_s"] = time.perf_counter() - t0
+        quarantine = _write_quarantine(report, options.out)
+        if inputs and not any(f["good"] for f in report.files.values()):
+            raise _nothing_read(inputs, report, quarantine)
         t1 = time.perf_counter()
         profiles = store.profile_table()
         timings["profiles_s"] = time.perf_counter() - t1
@@ -87,7 +144,9 @@ def scan(
             t3 = time.perf_counter()
             found = detect_campaigns(store, accounts, cal, scoring=cfg)
             accounts, campaigns = found.accounts, found.campaigns
-            extra = write_campaigns(store, found, options.out, reports=options.reports)
+            extra = write_campaigns(
+                store, found, options.out, reports=options.reports, calibration=cal
+            )
             timings["campaigns_s"] = time.perf_counter() - t3
         if options.intel is not None:
             from distillguard.intel.match import apply_intel
@@ -99,14 +158,37 @@ def scan(
             extra.append(intel_written)
             timings["intel_s"] = time.perf_counter() - t4
     written = write_accounts(accounts, options.out, options.formats) + extra
-    if report.quarantined:
-        q = options.out / "quarantine.jsonl"
-        write_quarantine(report.quarantined, q)
-        written.append(q)
+    if quarantine is not None:
+        written.append(quarantine)
     timings["total_s"] = time.perf_counter() - t0
     return ScanResult(
-        accounts=accounts, load=report, written=written, timings=timings, campaigns=campaigns
+        accounts=accounts,
+        load=report,
+        written=written,
+        timings=timings,
+        campaigns=campaigns,
+        quarantine=quarantine,
     )
+
+
+def _write_quarantine(report: LoadReport, out: Path) -> Path | None:
+    if not report.quarantined:
+        return None
+    path = out / "quarantine.jsonl"
+    out.mkdir(parents=True, exist_ok=True)
+    write_quarantine(report.quarantined, path)
+    return path
+
+
+def _nothing_read(
+    inputs: Sequence[str | Path], report: LoadReport, quarantine: Path | None
+) -> NothingReadError:
+    where = str(inputs[0]) if len(inputs) == 1 else None
+    if quarantine is None:
+        files = "the input is" if len(inputs) == 1 else f"all {len(inputs)} inputs are"
+        return NothingReadError(f"no rows to scan: {files} empty", path=where)
+    summary = quarantine_summary(report.quarantined, len(report.quarantined), quarantine)
+    return NothingReadError(f"no valid rows to scan: {summary}", path=where)
 
 
 def write_accounts(accounts: pa.Table, out: Path, formats: Sequence[str]) -> list[Path]:

@@ -12,6 +12,10 @@ development seeds without touching the shipped file: pass it to
 --calibration``).  ``--sim-dir`` keeps the simulated calibration logs there and
 reuses them on the next run (the simulator is deterministic per seed, so only the
 scan side is recomputed).
+
+The evidence a block needs (``block_evidence``) is policy, not fitted: the rule of
+the file being replaced is kept (the default rule when there is none), so a refit
+moves thresholds and baselines only.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from distillguard.calibrate import calibrate_on_labelled
+from distillguard.scoring.risk import BlockEvidence, Calibration
 
 #: (scenario, seed) pairs reserved for calibration.
 CALIBRATION_RUNS = (("standard", 100), ("standard", 101), ("stealth", 100), ("mixed", 100))
@@ -44,11 +49,19 @@ def simulate(scenario: str, seed: int, out: Path) -> None:
     )  # fmt: skip
 
 
+def kept_rule(path: Path) -> BlockEvidence:
+    """The block-evidence rule of the calibration at ``path`` (the default if absent)."""
+    if not path.exists():
+        return BlockEvidence()
+    return Calibration.load(path).block_evidence
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=OUT, help="calibration file to write")
     ap.add_argument("--sim-dir", type=Path, default=None, help="keep/reuse simulated logs here")
     args = ap.parse_args(argv)
+    rule = kept_rule(args.out)
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         sims = args.sim_dir or t
@@ -60,10 +73,13 @@ def main(argv: list[str] | None = None) -> None:
         source = "benign accounts of simulated " + ", ".join(
             f"{s} seed {n}" for s, n in CALIBRATION_RUNS
         )
-        cal = calibrate_on_labelled(runs, t, source=source)
+        cal = calibrate_on_labelled(runs, t, source=source, block_evidence=rule)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(cal.to_json() + "\n", encoding="utf-8")
-    print(f"{cal.benign_accounts:,} benign accounts; thresholds {cal.thresholds}; wrote {args.out}")
+    print(
+        f"{cal.benign_accounts:,} benign accounts; thresholds {cal.thresholds}; "
+        f"block needs {cal.block_evidence}; wrote {args.out}"
+    )
 
 
 if __name__ == "__main__":

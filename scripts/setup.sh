@@ -8,11 +8,13 @@ PYTHON=${PYTHON:-python3}
 extra=""
 if [ "${1:-}" = "--dev" ]; then
   extra="[dev]"
-  # Tests render campaign reports in headless Chromium and run the gateway against a
-  # real redis-server: install both from the system's packages when missing.
+  # Tests render campaign reports in headless Chromium, run the gateway against a
+  # real redis-server and call it with curl as the README does: install them from the
+  # system's packages when missing.
   missing=""
   [ -x /usr/bin/chromium ] || missing="$missing chromium"
   command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+  command -v curl >/dev/null 2>&1 || missing="$missing curl"
   if [ -n "$missing" ]; then
     sudo=""
     if [ "$(id -u)" != "0" ]; then sudo="sudo"; fi

@@ -82,16 +82,30 @@ def test_eval_reports_the_documented_keys(sim: Path, tmp_path: Path) -> None:
     report = tmp_path / "eval.json"
     accounts = str(out / "accounts.parquet")
     labels = str(sim / "labels.parquet")
-    text = invoke(
-        ["eval", "--labels", labels, "--accounts", accounts, "--json", str(report), "--no-signals"]
-    )
+    text = invoke(["eval", "--labels", labels, "--accounts", accounts, "--json", str(report)])
     assert "ROC AUC" in text
+    # The metrics, and not the signal development report (behind --dev-report).
+    assert "DEVELOPMENT DATA" not in text
     data = json.loads(report.read_text())
     assert set(data) >= REQUIRED_EVAL_KEYS
     assert data["roc_auc"] > 0.9
     assert set(data["recall_by_campaign"]) == {"orion", "lyra", "vega", "draco"}
     assert data["benign_groups_flagged"] == 0
+    assert "signals" not in data
     assert 0 <= data["campaigns_found"] <= 1
+
+
+def test_eval_dev_report_adds_the_signal_development_data(sim: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    invoke(["scan", str(sim / "events.parquet"), "--store", str(tmp_path / "s.duckdb"),
+            "--out", str(out), "-q"])  # fmt: skip
+    report = tmp_path / "eval.json"
+    labels, accounts = str(sim / "labels.parquet"), str(out / "accounts.parquet")
+    text = invoke(
+        ["eval", "--labels", labels, "--accounts", accounts, "--json", str(report), "--dev-report"]
+    )
+    assert text.index("ROC AUC") < text.index("DEVELOPMENT DATA")
+    assert json.loads(report.read_text())["signals"]["cot_elicitation"]["threshold"] > 0
 
 
 def test_scan_writes_campaigns_and_the_campaigns_command_rewrites_them(

@@ -43,7 +43,7 @@ from distillguard.campaigns.links import LinkContext, Linker, available, create
 from distillguard.errors import DistillguardError
 from distillguard.ingest.store import Store, _window_clause
 from distillguard.scoring.features import shrunk
-from distillguard.scoring.risk import Calibration, ScoringConfig, score_profiles
+from distillguard.scoring.risk import Calibration, ScoringConfig, judged, score_profiles
 
 #: Columns of the link table (one row per linked pair and link type).
 LINK_SCHEMA: Final = pa.schema(
@@ -468,13 +468,24 @@ def merge_and_prune(
 
 
 def rescored(
-    table: pa.Table, score: np.ndarray, reasons: list[list[str]], calibration: Calibration
+    table: pa.Table,
+    score: np.ndarray,
+    reasons: list[list[str]],
+    calibration: Calibration,
+    kinds: dict[str, np.ndarray] | None = None,
 ) -> pa.Table:
-    """``table`` with new scores, and the risk, verdicts and reasons that go with them."""
+    """``table`` with new scores, and the risk, verdicts and reasons that go with them.
+
+    Verdicts come from :func:`~distillguard.scoring.risk.judged`, the rule every
+    scoring path shares: a block needs the account's own ``requests`` or independent
+    evidence (``kinds``, such as campaign membership).
+    """
+    requests = table["requests"].to_numpy().astype(np.float64)
+    verdicts, reasons = judged(calibration, score, requests, reasons, kinds)
     for name, col in (
         ("score", pa.array(score)),
         ("risk", pa.array(calibration.risk(score))),
-        ("verdict", pa.array(calibration.verdicts(score), pa.string())),
+        ("verdict", pa.array(verdicts, pa.string())),
         ("reasons", pa.array(reasons, pa.list_(pa.string()))),
     ):
         table = table.set_column(table.schema.get_field_index(name), name, col)
@@ -613,7 +624,11 @@ def lift_members(
             reasons[i].insert(1, line)
         else:
             reasons[i].append(line)
-    out = rescored(accounts, score, reasons, calibration)
+    # Membership is evidence from outside the member's own few requests (the
+    # campaign's pooled traffic and the links that tie it in), so a member may be
+    # blocked on fewer requests than a lone account.
+    member = np.array([c is not None for c in camp], dtype=bool)
+    out = rescored(accounts, score, reasons, calibration, {"campaign": member})
     out = out.append_column("campaign_id", pa.array(camp, pa.string()))
     out = out.append_column("membership", pa.array(share))
     order = np.argsort(-score, kind="stable")

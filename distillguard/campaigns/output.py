@@ -10,11 +10,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from distillguard.campaigns import casefile
 from distillguard.campaigns.detect import CampaignResult
-from distillguard.campaigns.report import CampaignView, render_index, render_report
+from distillguard.campaigns.report import CampaignView, ScanContext, render_index, render_report
 from distillguard.errors import DistillguardError
 from distillguard.ingest.quarantine import atomic_open
 from distillguard.ingest.store import Store, _window_clause
+from distillguard.scoring.risk import Calibration
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
@@ -79,6 +81,10 @@ def views(
     finally:
         con.unregister("vmembers")
     span_of = {r["account_id"]: r for r in spans.to_pylist()}
+    member_ids = members.select(["account_id", "campaign_id"])
+    shared = casefile.indicators(store, member_ids, start=start, end=end)
+    picked = casefile.samples(store, member_ids, start=start, end=end)
+    taken = casefile.value_taken(store, member_ids, start=start, end=end)
     out = []
     for row in camps.to_pylist():
         cid = row["campaign_id"]
@@ -105,9 +111,15 @@ def views(
         out.append(
             CampaignView(
                 campaign_id=cid,
-                score=float(row["risk"]),
+                score=float(row["score"]),
+                risk=float(row["risk"]),
+                verdict=row["verdict"],
                 reasons=tuple(row["reasons"]),
+                indicators=shared.filter(pc.equal(shared["campaign_id"], cid)),
+                samples=picked.filter(pc.equal(picked["campaign_id"], cid)),
                 summary={
+                    "cot_events": row["cot_events"],
+                    **taken.get(cid, {}),
                     "n_accounts": row["n_accounts"],
                     "n_events": row["n_events"],
                     "first_ts": row["first_ts"],
@@ -147,6 +159,52 @@ def views(
     return out
 
 
+def scan_context(
+    store: Store,
+    result: CampaignResult,
+    out: Path,
+    *,
+    calibration: Calibration | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> ScanContext:
+    """What the reports say about the scan they come from.
+
+    Without ``calibration`` the shipped default is shown, marked as assumed: the
+    scan's own calibration (``--calibration``, ``--model``) is only known when passed.
+    """
+    facts = casefile.scan_facts(store, start=start, end=end)
+    cal = calibration or Calibration.load()
+    source = cal.source or "unnamed calibration"
+    if calibration is None:
+        source = f"assumed: the shipped default ({source})"
+    window = None
+    if start is not None or end is not None:
+        window = f"{start or 'start'} to {end or 'end'}"
+    return ScanContext(
+        generated_at=now or dt.datetime.now(dt.UTC),
+        n_events=int(facts["n_events"]),
+        n_accounts=int(facts["n_accounts"]),
+        first_ts=facts["first_ts"],
+        last_ts=facts["last_ts"],
+        verdicts=casefile.counts_by(result.accounts, "verdict")
+        if "verdict" in result.accounts.column_names
+        else {},
+        inputs=tuple(facts["inputs"]),
+        calibration={
+            "source": source,
+            "benign_accounts": cal.benign_accounts,
+            "thresholds": dict(cal.thresholds),
+            "fpr": dict(cal.fpr),
+        },
+        window=window,
+        out_dir=str(out),
+        store=str(store.path),
+        accounts_file=str(out / "accounts.parquet"),
+    )
+
+
 def write_campaigns(
     store: Store,
     result: CampaignResult,
@@ -155,8 +213,14 @@ def write_campaigns(
     reports: bool = True,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    calibration: Calibration | None = None,
+    policy_file: Path | None = None,
 ) -> list[Path]:
-    """``campaigns.parquet``, ``campaign_links.parquet`` and ``reports/*.html``."""
+    """``campaigns.parquet``, ``campaign_links.parquet`` and ``reports/*.html``.
+
+    ``calibration`` (the scan's) and ``policy_file`` (the gateway's, default the
+    shipped policy) are named in the reports and decide their recommended actions.
+    """
     out.mkdir(parents=True, exist_ok=True)
     written = []
     path = out / "campaigns.parquet"
@@ -169,7 +233,8 @@ def write_campaigns(
     if reports:
         rdir = out / "reports"
         vs = views(store, result, links, start=start, end=end)
+        context = scan_context(store, result, out, calibration=calibration, start=start, end=end)
         for v in vs:
-            render_report(v, rdir)
-        written.append(render_index(vs, rdir))
+            render_report(v, rdir, context=context, policy_file=policy_file)
+        written.append(render_index(vs, rdir, context=context, policy_file=policy_file))
     return written

@@ -29,65 +29,94 @@ def make_state(redis_url: str | None) -> object:
 def register(app: typer.Typer) -> None:
     """Add the gateway commands to ``app``."""
     from distillguard.cli import console, friendly
+    from distillguard.helpformat import App
 
-    audit_app = typer.Typer(
-        help="Check the gateway's hash-chained audit log.", no_args_is_help=True
-    )
+    audit_app = App(help="Check the gateway's hash-chained audit log.", no_args_is_help=True)
     app.add_typer(audit_app, name="audit")
 
     @app.command()
     @friendly
     def serve(
-        upstream: Annotated[str, typer.Option(help="Base URL of the model API to protect.")],
+        upstream: Annotated[
+            str, typer.Option(metavar="URL", help="Base URL of the model API to protect.")
+        ],
         keys: Annotated[
-            Path | None, typer.Option(help="Keys table (CSV, Parquet or YAML): api_key → account.")
+            Path | None,
+            typer.Option(
+                metavar="FILE",
+                help="Keys table (CSV, Parquet or YAML): api_key → account "
+                "(`distillguard keys` makes one); without it every key is unknown, and the "
+                "shipped policy refuses unknown keys.",
+            ),
         ] = None,
         policy: Annotated[
-            Path | None, typer.Option(help="Policy YAML (default: the shipped policy).")
+            Path | None,
+            typer.Option(metavar="FILE", help="Policy YAML (default: the shipped policy)."),
         ] = None,
         redis: Annotated[
-            str | None, typer.Option(help="Redis URL for shared state (default: in memory).")
+            str | None,
+            typer.Option(metavar="URL", help="Redis URL for shared state (default: in memory)."),
         ] = None,
-        audit: Annotated[Path, typer.Option(help="Audit log (JSON Lines).")] = Path(
+        audit: Annotated[Path, typer.Option(metavar="FILE", help="Audit log (JSON Lines).")] = Path(
             "gateway-audit.jsonl"
         ),
         audit_fsync: Annotated[
             str,
             typer.Option(
+                metavar="WHEN",
                 help="When the audit log is fsynced: 'interval' (at most --audit-fsync-s "
                 "after a write), 'always' (before a request is forwarded or answered), "
-                "'never' (left to the OS). A killed gateway loses no record in any mode."
+                "'never' (left to the OS). A killed gateway loses no record in any mode.",
             ),
         ] = "interval",
         audit_fsync_s: Annotated[
-            float, typer.Option(help="Longest time from a record to its fsync ('interval').")
+            float,
+            typer.Option(
+                metavar="SECONDS", help="Longest time from a record to its fsync ('interval')."
+            ),
         ] = 0.05,
         audit_key: Annotated[
             Path | None,
             typer.Option(
+                metavar="FILE",
                 help="Key file that signs the audit checkpoints (`distillguard audit keygen`); "
-                "keep it where the log's writers cannot read it."
+                "keep it where the log's writers cannot read it.",
             ),
         ] = None,
         audit_head: Annotated[
             list[Path] | None,
-            typer.Option(help="Extra copy of the audit checkpoint (repeatable; another volume)."),
+            typer.Option(
+                metavar="FILE",
+                help="Extra copy of the audit checkpoint (repeatable; another volume).",
+            ),
         ] = None,
         admin_token: Annotated[
             str | None,
             typer.Option(
                 envvar="DISTILLGUARD_ADMIN_TOKEN",
+                metavar="TOKEN",
                 help="Bearer token for /metrics and /healthz details (default: loopback only).",
             ),
         ] = None,
-        calibration: Annotated[Path | None, typer.Option(help="Calibration JSON.")] = None,
-        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+        calibration: Annotated[
+            Path | None,
+            typer.Option(metavar="FILE", help="Calibration file from `distillguard calibrate`."),
+        ] = None,
+        host: Annotated[
+            str, typer.Option(metavar="ADDRESS", help="Address to listen on.")
+        ] = "127.0.0.1",
+        port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on.")] = 8000,
         upstream_key: Annotated[
             str | None,
-            typer.Option(envvar="DISTILLGUARD_UPSTREAM_KEY", help="Key sent upstream."),
+            typer.Option(
+                envvar="DISTILLGUARD_UPSTREAM_KEY",
+                metavar="KEY",
+                help="Key sent upstream (default: the client's Authorization is forwarded).",
+            ),
         ] = None,
-        timeout: Annotated[float, typer.Option(help="Upstream timeout (s).")] = 120.0,
+        timeout: Annotated[
+            float, typer.Option(metavar="SECONDS", help="Upstream timeout.")
+        ] = 120.0,
         trust_client_headers: Annotated[
             bool, typer.Option(help="Honour x-distillguard-ts / x-forwarded-for (replays).")
         ] = False,
@@ -97,45 +126,81 @@ def register(app: typer.Typer) -> None:
         accounts: Annotated[
             Path | None,
             typer.Option(
+                metavar="FILE",
                 help="Batch scan results (accounts.parquet): loaded at start and again "
-                "whenever the file changes."
+                "whenever the file changes.",
             ),
         ] = None,
         intel: Annotated[
             Path | None,
             typer.Option(
+                metavar="FILE",
                 help="Pulled intel (`distillguard intel pull` output): every request is "
-                "matched against it, reloaded when the file changes."
+                "matched against it, reloaded when the file changes.",
             ),
         ] = None,
         intel_keys: Annotated[
             Path | None,
-            typer.Option(help="Forum key ring for --intel (default: $DISTILLGUARD_FORUM_KEYS)."),
+            typer.Option(
+                metavar="FILE",
+                help="Forum key ring for --intel (default: $DISTILLGUARD_FORUM_KEYS).",
+            ),
         ] = None,
         intel_provider: Annotated[
-            str | None, typer.Option(help="Our provider name (our own indicators are skipped).")
+            str | None,
+            typer.Option(
+                metavar="NAME", help="Our provider name (our own indicators are skipped)."
+            ),
         ] = None,
         intel_action: Annotated[
-            str, typer.Option(help="What the intel-match rule does: block or require_verification.")
+            str,
+            typer.Option(
+                metavar="ACTION",
+                help="What the intel-match rule does: block or require_verification.",
+            ),
         ] = "block",
         keep_alive: Annotated[
             int,
             typer.Option(
+                metavar="SECONDS",
                 help="Seconds an idle client connection is kept open (longer than the "
-                "idle timeout of the load balancer in front)."
+                "idle timeout of the load balancer in front).",
             ),
         ] = 5,
         reload_every: Annotated[
-            float, typer.Option(help="Seconds between checks of --accounts and --intel.")
+            float,
+            typer.Option(
+                metavar="SECONDS", help="Seconds between checks of --accounts and --intel."
+            ),
         ] = 5.0,
         scorer: Annotated[
-            str, typer.Option(help="Online scoring: 'process' (a worker process) or 'inline'.")
+            str,
+            typer.Option(
+                metavar="MODE", help="Online scoring: 'process' (a worker process) or 'inline'."
+            ),
         ] = "process",
         upstream_client: Annotated[
-            str, typer.Option(help="'auto' (lean pool if httptools is installed), 'fast', 'httpx'.")
+            str,
+            typer.Option(
+                metavar="CLIENT",
+                help="'auto' (lean pool if httptools is installed), 'fast', 'httpx'.",
+            ),
         ] = "auto",
     ) -> None:
-        """Run the gateway: an OpenAI-compatible reverse proxy that applies the policy."""
+        """Run the gateway: an OpenAI-compatible reverse proxy that applies the policy.
+
+        Every path needs a key from --keys, only the policy's routes are forwarded, and
+        each decision is written to the audit log before the request goes upstream
+        (docs/gateway.md, docs/security.md).
+
+        Examples:
+          distillguard keys alice bob --out runs/gateway/keys.csv
+          distillguard serve --upstream http://127.0.0.1:8001 --keys runs/gateway/keys.csv \\
+              --audit runs/gateway/audit.jsonl --port 8000
+          distillguard serve --upstream https://models.internal:443 --keys keys.parquet \\
+              --policy policy.yaml --redis redis://127.0.0.1:6379/0 --audit-key audit.key
+          distillguard audit verify runs/gateway/audit.jsonl
+        """
         import uvicorn
 
         from distillguard.gateway.app import GatewayConfig, create_app
@@ -206,8 +271,10 @@ def register(app: typer.Typer) -> None:
     @app.command("mock-upstream")
     @friendly
     def mock_upstream(
-        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8001,
+        host: Annotated[
+            str, typer.Option(metavar="ADDRESS", help="Address to listen on.")
+        ] = "127.0.0.1",
+        port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on.")] = 8001,
     ) -> None:
         """Run a fake OpenAI-compatible model (deterministic; reasoning, <think>, logprobs)."""
         import uvicorn
@@ -220,8 +287,12 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @friendly
     def sync(
-        accounts: Annotated[Path, typer.Option(help="accounts.parquet from a scan.")],
-        redis: Annotated[str | None, typer.Option(help="Redis URL of the gateway state.")] = None,
+        accounts: Annotated[
+            Path, typer.Option(metavar="FILE", help="accounts.parquet from a scan.")
+        ],
+        redis: Annotated[
+            str | None, typer.Option(metavar="URL", help="Redis URL of the gateway state.")
+        ] = None,
     ) -> None:
         """Push batch scan results (risk, verdict, campaign) into the gateway's state."""
         from distillguard.gateway.state import State
@@ -241,14 +312,25 @@ def register(app: typer.Typer) -> None:
     @friendly
     def replay(
         events: Annotated[
-            Path, typer.Argument(help="events.parquet from `distillguard simulate`.")
+            Path,
+            typer.Argument(
+                metavar="EVENTS",
+                help="events.parquet from `distillguard simulate` (labels.parquet beside it), "
+                "or the same events in any log format.",
+            ),
         ],
-        gateway: Annotated[str | None, typer.Option(help="Gateway base URL.")] = None,
+        gateway: Annotated[
+            str | None, typer.Option(metavar="URL", help="Gateway base URL.")
+        ] = None,
         json_out: Annotated[
-            Path | None, typer.Option("--json", help="Write the report here.")
+            Path | None, typer.Option("--json", metavar="FILE", help="Write the report here.")
         ] = None,
         write_keys: Annotated[
-            Path | None, typer.Option(help="Write the keys table for these events and exit.")
+            Path | None,
+            typer.Option(
+                metavar="FILE",
+                help="Write the keys table the replay's keys need (sk-sim-ACCOUNT) and exit.",
+            ),
         ] = None,
         concurrency: Annotated[int, typer.Option(help="Requests in flight.")] = 8,
         limit: Annotated[int | None, typer.Option(help="Replay only the first N events.")] = None,
@@ -270,13 +352,16 @@ def register(app: typer.Typer) -> None:
     @audit_app.command("verify")
     @friendly
     def verify(
-        file: Annotated[Path, typer.Argument(help="Audit log to check.")],
+        file: Annotated[Path, typer.Argument(metavar="FILE", help="Audit log to check.")],
         key: Annotated[
-            Path | None, typer.Option(help="The audit key file the gateway signed with.")
+            Path | None,
+            typer.Option(metavar="FILE", help="The audit key file the gateway signed with."),
         ] = None,
         head: Annotated[
             list[Path] | None,
-            typer.Option(help="Checkpoint file(s) to check against (default: FILE.head)."),
+            typer.Option(
+                metavar="FILE", help="Checkpoint file(s) to check against (default: FILE.head)."
+            ),
         ] = None,
         no_head: Annotated[
             bool,
@@ -315,7 +400,9 @@ def register(app: typer.Typer) -> None:
     @audit_app.command("keygen")
     @friendly
     def keygen(
-        file: Annotated[Path, typer.Argument(help="Where to write the new key (mode 0600).")],
+        file: Annotated[
+            Path, typer.Argument(metavar="FILE", help="Where to write the new key (mode 0600).")
+        ],
     ) -> None:
         """Create a key for signing audit checkpoints (`serve --audit-key`)."""
         from distillguard.gateway.audit import write_key

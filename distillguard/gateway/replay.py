@@ -1,6 +1,9 @@
 """Replay simulated events through a running gateway and measure what attackers got.
 
-Each event becomes the OpenAI request it logged (``event_to_openai_record``),
+The events are read as ``scan`` reads them (any log format, ``messages`` and
+``params`` as objects or as JSON text; bad rows are skipped, as ``scan``
+quarantines them).  Each event becomes the OpenAI request it logged
+(``event_to_openai_record``),
 sent with the account's key (``sk-sim-{account_id}``; write the matching keys
 table with ``distillguard replay EVENTS --write-keys keys.csv``) in time order,
 with the event's time in ``x-distillguard-ts`` and its address in
@@ -25,7 +28,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distillguard.errors import InputError
+from distillguard.gateway.keygen import write_keys_table as write_table
+from distillguard.ingest import read_events
 from distillguard.ingest.openai_form import event_to_openai_record
+from distillguard.ingest.validate import RowError, normalize_messages, normalize_params
 from distillguard.ingest.writers import json_rows
 
 
@@ -34,10 +40,9 @@ def sim_key(account_id: str) -> str:
 
 
 def _read(path: Path) -> pa.Table:
-    try:
-        return pq.read_table(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read events: {exc}", path=path) from exc
+    # The log reader, not pq.read_table: it accepts every form the schema documents
+    # (JSON text for messages and params among them) and gives them one shape.
+    return read_events(path).table
 
 
 def write_keys_table(events: str | Path | pa.Table, out: str | Path) -> int:
@@ -60,15 +65,7 @@ def write_keys_table(events: str | Path | pa.Table, out: str | Path) -> int:
         }
         for a, r in seen.items()
     ]
-    table = pa.Table.from_pylist(rows)
-    o = Path(out)
-    if o.suffix.lower() == ".parquet":
-        pq.write_table(table, o)
-    else:
-        import pyarrow.csv as pacsv
-
-        pacsv.write_csv(table, o)
-    return len(rows)
+    return write_table(rows, out)
 
 
 def _labels(events: Path) -> tuple[dict[str, tuple[bool, str | None]], dict[str, bool]]:
@@ -89,9 +86,27 @@ def _labels(events: Path) -> tuple[dict[str, tuple[bool, str | None]], dict[str,
     return acct, per_event
 
 
+def _as_objects(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with ``messages`` and ``params`` as objects when they are JSON text."""
+    fixed = dict(row)
+    try:
+        if isinstance(row.get("messages"), str):
+            fixed["messages"] = normalize_messages(row["messages"])
+        if isinstance(row.get("params"), str):
+            fixed["params"] = normalize_params(row["params"])
+    except RowError as problem:
+        raise InputError(
+            f"event {row.get('event_id')!r}: {problem.reason}", field=problem.field
+        ) from problem
+    return fixed
+
+
 def gateway_request(row: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, str]]:
-    """(path, JSON body, headers) of the request one logged event made, as a replay sends it."""
-    rec = event_to_openai_record(row)
+    """(path, JSON body, headers) of the request one logged event made, as a replay sends it.
+
+    ``messages`` and ``params`` may be objects or JSON text, as in a log.
+    """
+    rec = event_to_openai_record(_as_objects(row))
     body = dict(rec["request"])
     path = "/v1/chat/completions" if body.get("messages") else "/v1/completions"
     headers = {

@@ -60,6 +60,11 @@ from distillguard.schema import (
 
 #: Accepted values of ``fmt``.
 FORMATS: Final = ("parquet", "jsonl", "openai")
+#: What an error about an unrecognised file says is read.
+FORMATS_READ: Final = (
+    "Parquet, JSON Lines (one event per line) or OpenAI-style request records "
+    "(JSON Lines of {request, response, metadata}), each plain or gzipped"
+)
 #: Rows (Parquet) or lines (JSONL) per chunk: big enough that per-chunk
 #: overhead vanishes, small enough to keep a chunk's Python objects cheap.
 DEFAULT_CHUNK_ROWS: Final = 50_000
@@ -135,11 +140,13 @@ def detect_format(path: str | Path, fmt: str | None = None) -> str:
     JSON object line (junk, non-objects and blank lines before it skipped)
     is an object with a ``request`` object.
     """
+    # The file is checked first even when the format is given, so that a caller can
+    # vet every input before it creates anything (a store, an output folder).
+    _check_file(path)
     if fmt is not None:
         if fmt not in FORMATS:
             raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", path=path)
         return fmt
-    _check_file(path)
     if str(path).lower().endswith(_PARQUET_SUFFIXES) or _head(path, 4) == _PARQUET_MAGIC:
         return "parquet"
     return "openai" if is_openai_record(_first_object(path)) else "jsonl"
@@ -414,7 +421,10 @@ def _iter_jsonl(
     if first_bad is not None and not parsed_any:
         line, message, cause = first_bad
         raise InputError(
-            f"not JSON Lines: no line is valid JSON ({message})", path=label, line=line
+            f"not a log format distillguard reads (no line is valid JSON: {message}); "
+            f"it reads {FORMATS_READ}",
+            path=label,
+            line=line,
         ) from cause
     if last is not None:
         yield last

@@ -782,6 +782,8 @@ def normalize_params(value: object) -> dict[str, Any] | None:
             out[name] = _typed_param(name, item)
     extra: dict[str, Any] = {}
     for key, item in value.items():
+        if key == "extra" and item is None:
+            continue  # the stored form dumped as JSON: no extra keys, not one named "extra"
         if key == "extra" and isinstance(item, str):
             try:
                 stored = loads_text(item)

@@ -19,8 +19,9 @@ KEYS_HELP = "Forum key ring YAML (default: $DISTILLGUARD_FORUM_KEYS)."
 def register(app: typer.Typer) -> None:
     """Add the ``intel`` sub-commands and ``forum-demo`` to ``app``."""
     from distillguard.cli import console, friendly
+    from distillguard.helpformat import App
 
-    intel_app = typer.Typer(
+    intel_app = App(
         help="Share campaign indicators with other providers (STIX 2.1 over TAXII 2.1).",
         no_args_is_help=True,
     )
@@ -29,10 +30,11 @@ def register(app: typer.Typer) -> None:
     @intel_app.command("keygen")
     @friendly
     def keygen(
-        out: Annotated[Path, typer.Argument(help="Key ring file to write.")],
-        key_id: Annotated[str, typer.Option("--id", help="Id of the new key.")],
+        out: Annotated[Path, typer.Argument(metavar="FILE", help="Key ring file to write.")],
+        key_id: Annotated[str, typer.Option("--id", metavar="ID", help="Id of the new key.")],
         rotate: Annotated[
-            bool, typer.Option(help="Add a key to an existing ring and make it current.")
+            bool,
+            typer.Option("--rotate", help="Add a key to an existing ring and make it current."),
         ] = False,
     ) -> None:
         """Create a forum key ring (or rotate: add a new current key, keep the old ones)."""
@@ -47,17 +49,27 @@ def register(app: typer.Typer) -> None:
     @intel_app.command("export")
     @friendly
     def export(
-        scan_out: Annotated[Path, typer.Argument(help="Output directory of `distillguard scan`.")],
-        store: Annotated[Path, typer.Option(help="The scan's DuckDB store.")] = Path(
-            "distillguard.duckdb"
-        ),
-        provider: Annotated[str, typer.Option(help="Our name in the forum.")] = "provider",
-        keys: Annotated[Path | None, typer.Option(help=KEYS_HELP)] = None,
-        tlp: Annotated[str, typer.Option(help="white, green, amber or red.")] = "amber",
+        scan_out: Annotated[
+            Path,
+            typer.Argument(metavar="SCAN_OUT", help="Output directory of `distillguard scan`."),
+        ],
+        store: Annotated[
+            Path, typer.Option(metavar="FILE", help="The scan's DuckDB store.")
+        ] = Path("distillguard.duckdb"),
+        provider: Annotated[
+            str, typer.Option(metavar="NAME", help="Our name in the forum.")
+        ] = "provider",
+        keys: Annotated[Path | None, typer.Option(metavar="FILE", help=KEYS_HELP)] = None,
+        tlp: Annotated[
+            str, typer.Option(metavar="LEVEL", help="Traffic light: white, green, amber or red.")
+        ] = "amber",
         verdict: Annotated[
-            list[str] | None, typer.Option(help="Campaign verdicts to export (repeatable).")
+            list[str] | None,
+            typer.Option(metavar="VERDICT", help="Campaign verdicts to export (repeatable)."),
         ] = None,
-        out: Annotated[Path, typer.Option(help="Bundle file to write.")] = Path("bundle.json"),
+        out: Annotated[Path, typer.Option(metavar="FILE", help="Bundle file to write.")] = Path(
+            "bundle.json"
+        ),
     ) -> None:
         """Turn detected campaigns into a STIX 2.1 bundle (keyed hashes and fingerprints only)."""
         from distillguard.intel.export import (
@@ -83,12 +95,16 @@ def register(app: typer.Typer) -> None:
     @intel_app.command("serve")
     @friendly
     def serve(
-        config: Annotated[Path, typer.Argument(help="Hub YAML: collections, members, grants.")],
-        db: Annotated[Path, typer.Option(help="SQLite file holding the objects.")] = Path(
-            "forum-hub.sqlite"
-        ),
-        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+        config: Annotated[
+            Path, typer.Argument(metavar="CONFIG", help="Hub YAML: collections, members, grants.")
+        ],
+        db: Annotated[
+            Path, typer.Option(metavar="FILE", help="SQLite file holding the objects.")
+        ] = Path("forum-hub.sqlite"),
+        host: Annotated[
+            str, typer.Option(metavar="ADDRESS", help="Address to listen on.")
+        ] = "127.0.0.1",
+        port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on.")] = 8765,
     ) -> None:
         """Run the forum hub: a TAXII 2.1 server (put TLS in front of it off loopback)."""
         import uvicorn
@@ -107,11 +123,19 @@ def register(app: typer.Typer) -> None:
     @intel_app.command("push")
     @friendly
     def push(
-        bundle: Annotated[Path, typer.Argument(help="Bundle from `distillguard intel export`.")],
-        hub: Annotated[str, typer.Option(help="API root URL, e.g. http://127.0.0.1:8765/forum/")],
-        collection: Annotated[str, typer.Option(help="Collection alias or id.")],
+        bundle: Annotated[
+            Path, typer.Argument(metavar="BUNDLE", help="Bundle from `distillguard intel export`.")
+        ],
+        hub: Annotated[
+            str,
+            typer.Option(metavar="URL", help="API root URL, e.g. http://127.0.0.1:8765/forum/"),
+        ],
+        collection: Annotated[
+            str, typer.Option(metavar="COLLECTION", help="Collection alias or id.")
+        ],
         api_key: Annotated[
-            str, typer.Option(envvar="DISTILLGUARD_HUB_KEY", help="Our hub API key.")
+            str,
+            typer.Option(envvar="DISTILLGUARD_HUB_KEY", metavar="KEY", help="Our hub API key."),
         ],
     ) -> None:
         """Post a bundle's objects to a hub collection."""
@@ -135,16 +159,23 @@ def register(app: typer.Typer) -> None:
     @intel_app.command("pull")
     @friendly
     def pull(
-        hub: Annotated[str, typer.Option(help="API root URL, e.g. http://127.0.0.1:8765/forum/")],
-        collection: Annotated[str, typer.Option(help="Collection alias or id.")],
-        api_key: Annotated[
-            str, typer.Option(envvar="DISTILLGUARD_HUB_KEY", help="Our hub API key.")
+        hub: Annotated[
+            str,
+            typer.Option(metavar="URL", help="API root URL, e.g. http://127.0.0.1:8765/forum/"),
         ],
-        out: Annotated[Path, typer.Option(help="JSON Lines file objects are appended to.")] = Path(
-            "intel.jsonl"
-        ),
+        collection: Annotated[
+            str, typer.Option(metavar="COLLECTION", help="Collection alias or id.")
+        ],
+        api_key: Annotated[
+            str,
+            typer.Option(envvar="DISTILLGUARD_HUB_KEY", metavar="KEY", help="Our hub API key."),
+        ],
+        out: Annotated[
+            Path, typer.Option(metavar="FILE", help="JSON Lines file objects are appended to.")
+        ] = Path("intel.jsonl"),
         cursor: Annotated[
-            Path | None, typer.Option(help="Cursor file (default: OUT.cursor.json).")
+            Path | None,
+            typer.Option(metavar="FILE", help="Cursor file (default: OUT.cursor.json)."),
         ] = None,
         per_request: Annotated[int, typer.Option(help="Objects per page.")] = 2000,
     ) -> None:
@@ -164,27 +195,38 @@ def register(app: typer.Typer) -> None:
     @intel_app.command("match")
     @friendly
     def match(
-        intel: Annotated[Path, typer.Argument(help="Pulled indicators (JSON Lines or bundle).")],
-        store: Annotated[Path, typer.Option(help="DuckDB store to match.")] = Path(
+        intel: Annotated[
+            Path,
+            typer.Argument(metavar="INTEL", help="Pulled indicators (JSON Lines or bundle)."),
+        ],
+        store: Annotated[Path, typer.Option(metavar="FILE", help="DuckDB store to match.")] = Path(
             "distillguard.duckdb"
         ),
-        keys: Annotated[Path | None, typer.Option(help=KEYS_HELP)] = None,
+        keys: Annotated[Path | None, typer.Option(metavar="FILE", help=KEYS_HELP)] = None,
         provider: Annotated[
-            str | None, typer.Option(help="Our forum name (our own indicators are skipped).")
+            str | None,
+            typer.Option(metavar="NAME", help="Our forum name (our own indicators are skipped)."),
         ] = None,
-        out: Annotated[Path, typer.Option(help="Matches table to write.")] = Path(
+        out: Annotated[Path, typer.Option(metavar="FILE", help="Matches table to write.")] = Path(
             "intel_matches.parquet"
         ),
         policy: Annotated[
             Path | None,
-            typer.Option(help="Also write a gateway policy with an `intel` watchlist here."),
+            typer.Option(
+                metavar="FILE", help="Also write a gateway policy with an `intel` watchlist here."
+            ),
         ] = None,
         base_policy: Annotated[
-            Path | None, typer.Option(help="Policy to extend (default: the shipped one).")
+            Path | None,
+            typer.Option(metavar="FILE", help="Policy to extend (default: the shipped one)."),
         ] = None,
         sightings_out: Annotated[
             Path | None,
-            typer.Option("--sightings", help="Write STIX sightings of the matched indicators."),
+            typer.Option(
+                "--sightings",
+                metavar="FILE",
+                help="Write STIX sightings of the matched indicators.",
+            ),
         ] = None,
     ) -> None:
         """Find our accounts that match peers' campaign indicators (and make a watchlist)."""
@@ -230,11 +272,14 @@ def register(app: typer.Typer) -> None:
     @intel_app.command("psi")
     @friendly
     def psi_cmd(
-        ours: Annotated[Path, typer.Argument(help="Our identifiers, one a line.")],
-        theirs: Annotated[Path, typer.Argument(help="The peer's identifiers, one a line.")],
-        kind: Annotated[str, typer.Option(help="What the identifiers are (ip, payment, ...).")] = (
-            "ip"
-        ),
+        ours: Annotated[Path, typer.Argument(metavar="OURS", help="Our identifiers, one a line.")],
+        theirs: Annotated[
+            Path, typer.Argument(metavar="THEIRS", help="The peer's identifiers, one a line.")
+        ],
+        kind: Annotated[
+            str,
+            typer.Option(metavar="KIND", help="What the identifiers are (ip, payment, ...)."),
+        ] = "ip",
     ) -> None:
         """Private set intersection, both roles in one process (a demonstration of the protocol).
 
@@ -256,9 +301,11 @@ def register(app: typer.Typer) -> None:
     @friendly
     def forum_demo(
         json_out: Annotated[
-            Path | None, typer.Option("--json", help="Write the report as JSON.")
+            Path | None, typer.Option("--json", metavar="FILE", help="Write the report as JSON.")
         ] = None,
-        workdir: Annotated[Path, typer.Option(help="Working directory.")] = Path("runs/forum-demo"),
+        workdir: Annotated[Path, typer.Option(metavar="DIR", help="Working directory.")] = Path(
+            "runs/forum-demo"
+        ),
         seed: Annotated[int, typer.Option(help="Seed of the simulated traffic.")] = 11,
         events: Annotated[int | None, typer.Option(help="Events (default: the scenario's).")] = (
             None

@@ -41,6 +41,7 @@ from distillguard.intel.errors import IntelError
 from distillguard.intel.export import KIND_PATTERN
 from distillguard.intel.fingerprints import Fingerprint, fingerprint_hits
 from distillguard.intel.hashing import KeyRing, canonical, key_id_of
+from distillguard.scoring.risk import judged
 
 #: Hashed kinds and the events column each is computed from.
 COLUMN_OF: Final[dict[str, str]] = {
@@ -503,7 +504,11 @@ def raise_accounts(
     """Lift matched accounts to at least ``verdict`` and add the intel reason.
 
     Score becomes at least the calibration's threshold for ``verdict``; risk and
-    verdict follow from it; the reason goes second (after the volume summary).
+    verdict follow from it through the scoring's one verdict rule
+    (:func:`~distillguard.scoring.risk.judged`), where a peer's match is independent
+    evidence (kind ``intel``, as campaign membership is ``campaign``), so it backs a
+    block on few requests unless the calibration's ``block_evidence`` says otherwise;
+    the reason goes second (after the volume summary).
     """
     if not matches or accounts.num_rows == 0:
         return accounts
@@ -512,18 +517,25 @@ def raise_accounts(
     floor = float(calibration.thresholds[verdict])
     by = {m.account_id: m for m in matches}
     rows = accounts.to_pylist()
+    hit = [r for r in rows if r["account_id"] in by]
+    if not hit:
+        return accounts
     order = ("allow", "watch", "restrict", "block")
-    for r in rows:
-        m = by.get(r["account_id"])
-        if m is None:
-            continue
-        r["score"] = max(float(r["score"]), floor)
-        r["risk"] = max(float(r["risk"]), float(calibration.risk(np.array([r["score"]]))[0]))
-        if order.index(str(r["verdict"])) < order.index(verdict):
-            r["verdict"] = verdict
-        reasons = list(r.get("reasons") or [])
-        reasons.insert(min(1, len(reasons)), m.reason())
-        r["reasons"] = reasons
+    scores = np.array([max(float(r["score"]), floor) for r in hit])
+    requests = np.array([float(r.get("requests") or 0) for r in hit])
+    kinds = {
+        "intel": np.ones(len(hit), dtype=bool),
+        "campaign": np.array([r.get("campaign_id") is not None for r in hit], dtype=bool),
+    }
+    reasons = [list(r.get("reasons") or []) for r in hit]
+    verdicts, reasons = judged(calibration, scores, requests, reasons, kinds)
+    for r, score, v, lines in zip(hit, scores.tolist(), verdicts, reasons, strict=True):
+        r["score"] = score
+        r["risk"] = max(float(r["risk"]), float(calibration.risk(np.array([score]))[0]))
+        if order.index(str(r["verdict"])) < order.index(v):
+            r["verdict"] = v
+        lines.insert(min(1, len(lines)), by[r["account_id"]].reason())
+        r["reasons"] = lines
     out = pa.Table.from_pylist(rows, schema=accounts.schema)
     return out.sort_by([("risk", "descending"), ("score", "descending")])
 

@@ -19,7 +19,8 @@ True
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -29,12 +30,24 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from distillguard.errors import DistillguardError
-from distillguard.scoring.features import F64, FEATURES, account_features, shrunk
+from distillguard.scoring.features import (
+    F64,
+    FEATURES,
+    PRIOR_REQUESTS,
+    account_features,
+    shrunk,
+)
 
 VERDICTS: Final = ("allow", "watch", "restrict", "block")
 #: Benign false-positive rate each verdict is calibrated to (at most this share of
 #: benign accounts get this verdict or a stronger one).
 DEFAULT_FPR: Final[dict[str, float]] = {"watch": 0.01, "restrict": 0.001, "block": 0.0002}
+#: Kinds of evidence from outside an account's own traffic that may back a block
+#: (see :class:`BlockEvidence`).
+INDEPENDENT_KINDS: Final = ("campaign", "intel")
+#: How a reason line saying that a block was held back begins (so a rescoring can
+#: replace it rather than add a second one).
+HELD_REASON: Final = "held at restrict"
 #: Behavioural evidence at which account context (age, tier) counts in full.
 CONTEXT_GATE: Final = 0.5
 NEW_ACCOUNT_DAYS: Final = 30.0
@@ -70,9 +83,103 @@ class ScoringConfig:
     )
 
 
+@dataclass(frozen=True)
+class BlockEvidence:
+    """What a ``block`` needs besides a score at the block threshold.
+
+    The score measures how far an account's harvesting rates exceed the benign
+    baseline.  From a handful of requests it can pass the block threshold on a few
+    odd ones (three reasoning questions from a student on a free tier), and what
+    such an account can take is as small as its traffic, while refusing a real user
+    every request is a real cost.  So a block must rest on evidence sufficient in
+    amount: at least ``min_requests`` requests of the account's own (by default the
+    prior's weight, :data:`~distillguard.scoring.features.PRIOR_REQUESTS`: from there
+    on the account's own requests outweigh the prior its rates are shrunk towards),
+    or evidence of one of the ``independent`` kinds, which come from outside the
+    account's own few requests: ``campaign`` (it is a member of a campaign, linked by
+    infrastructure or behaviour, whose pooled traffic scored as harvesting) and
+    ``intel`` (it matched a peer provider's indicators).  Short of that the verdict
+    stops at ``restrict``: the account is still served, without reasoning traces,
+    logprobs or many samples.
+
+    Policy data: stored in the calibration file (``block_evidence``) and validated
+    on load, so an operator changes it without changing code.
+
+    >>> BlockEvidence().sufficient(np.array([5.0, 25.0]), {}).tolist()
+    [False, True]
+    >>> BlockEvidence().sufficient(np.array([5.0]), {"campaign": np.array([True])}).tolist()
+    [True]
+    """
+
+    #: Requests of the account's own from which a block needs no other evidence.
+    min_requests: int = int(PRIOR_REQUESTS)
+    #: Kinds of independent evidence any one of which backs a block on fewer requests.
+    independent: tuple[str, ...] = INDEPENDENT_KINDS
+
+    def sufficient(
+        self, requests: F64, kinds: Mapping[str, npt.NDArray[np.bool_]]
+    ) -> npt.NDArray[np.bool_]:
+        """Per account: is there enough evidence to block on?"""
+        unknown = sorted(set(kinds) - set(INDEPENDENT_KINDS))
+        if unknown:
+            raise ValueError(f"unknown evidence kinds {unknown} (known: {INDEPENDENT_KINDS})")
+        out: npt.NDArray[np.bool_] = np.asarray(requests, dtype=np.float64) >= self.min_requests
+        for kind in self.independent:
+            if kind in kinds:
+                out = out | np.asarray(kinds[kind], dtype=bool)
+        return out
+
+    def describe(self) -> str:
+        """The rule in words, for reasons and docs."""
+        alt = " or ".join(
+            {"campaign": "membership of a campaign", "intel": "a peer's indicators"}[k]
+            for k in self.independent
+        )
+        return f"a block needs {self.min_requests:,} requests" + (f" or {alt}" if alt else "")
+
+    @classmethod
+    def from_dict(cls, d: object, source: str = "<calibration>") -> BlockEvidence:
+        """Validate ``block_evidence`` as read from a calibration file."""
+        where = "block_evidence"
+        if not isinstance(d, Mapping):
+            raise DistillguardError("must be an object", path=source, field=where)
+        known = {f.name for f in fields(cls)}
+        for key in d:
+            if key not in known:
+                raise DistillguardError(
+                    f"unknown key (known: {', '.join(sorted(known))})",
+                    path=source,
+                    field=f"{where}.{key}",
+                )
+        n = d.get("min_requests", cls.min_requests)
+        # bool is an int in Python; true/false is not a number of requests.
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise DistillguardError(
+                f"must be a whole number >= 1, not {n!r}",
+                path=source,
+                field=f"{where}.min_requests",
+            )
+        kinds = d.get("independent", list(INDEPENDENT_KINDS))
+        if not isinstance(kinds, list | tuple) or not all(isinstance(k, str) for k in kinds):
+            raise DistillguardError(
+                "must be a list of evidence kinds", path=source, field=f"{where}.independent"
+            )
+        for k in kinds:
+            if k not in INDEPENDENT_KINDS:
+                raise DistillguardError(
+                    f"unknown evidence kind {k!r} (known: {', '.join(INDEPENDENT_KINDS)})",
+                    path=source,
+                    field=f"{where}.independent",
+                )
+        if len(set(kinds)) != len(kinds):
+            raise DistillguardError("lists a kind twice", path=source, field=f"{where}.independent")
+        return cls(min_requests=n, independent=tuple(kinds))
+
+
 @dataclass
 class Calibration:
-    """Benign score quantiles and verdict thresholds (score units) with their FPRs."""
+    """Benign score quantiles and verdict thresholds (score units) with their FPRs,
+    and the evidence a block needs (:class:`BlockEvidence`)."""
 
     quantiles: list[float]
     levels: list[float]
@@ -84,6 +191,8 @@ class Calibration:
     #: every account is compared with.  Taken from benign traffic, not from the
     #: scanned population, so a large campaign cannot raise its own baseline.
     base_rates: dict[str, float] = field(default_factory=dict)
+    #: What a block needs besides the score (policy data, not fitted).
+    block_evidence: BlockEvidence = field(default_factory=BlockEvidence)
 
     @classmethod
     def fit(
@@ -92,6 +201,7 @@ class Calibration:
         fpr: dict[str, float] | None = None,
         source: str = "",
         base_rates: dict[str, float] | None = None,
+        block_evidence: BlockEvidence | None = None,
     ) -> Calibration:
         """Thresholds that flag at most ``fpr[v]`` of ``benign_scores`` as ``v`` or stronger."""
         fpr = dict(fpr or DEFAULT_FPR)
@@ -113,6 +223,7 @@ class Calibration:
             source=source,
             benign_accounts=len(s),
             base_rates=dict(base_rates or {}),
+            block_evidence=block_evidence or BlockEvidence(),
         )
 
     def risk(self, scores: F64) -> F64:
@@ -126,26 +237,68 @@ class Calibration:
         del idx
         return out
 
-    def verdicts(self, scores: F64) -> list[str]:
+    def judge(
+        self,
+        scores: F64,
+        requests: F64,
+        kinds: Mapping[str, npt.NDArray[np.bool_]] | None = None,
+    ) -> tuple[list[str], npt.NDArray[np.bool_]]:
+        """Verdicts, and which accounts were held at ``restrict`` for want of evidence.
+
+        The one definition of a verdict: the strongest whose score threshold the
+        account reaches, except that ``block`` also needs the evidence
+        :attr:`block_evidence` asks for (``requests`` of the account's own, or
+        ``kinds``: independent evidence per account, such as campaign membership).
+        """
+        scores = np.asarray(scores, dtype=np.float64)
+        requests = np.asarray(requests, dtype=np.float64)
+        if requests.shape != scores.shape:
+            raise ValueError(f"{len(requests)} request counts for {len(scores)} scores")
+        enough = self.block_evidence.sufficient(requests, kinds or {})
         out = []
-        for s in scores:
+        held = np.zeros(len(scores), dtype=bool)
+        for i, s in enumerate(scores):
             v = "allow"
             for verdict in ("watch", "restrict", "block"):
                 if verdict in self.thresholds and s >= self.thresholds[verdict]:
                     v = verdict
+            if v == "block" and not enough[i]:
+                v, held[i] = "restrict", True
             out.append(v)
-        return out
+        return out, held
+
+    def verdicts(
+        self,
+        scores: F64,
+        requests: F64,
+        kinds: Mapping[str, npt.NDArray[np.bool_]] | None = None,
+    ) -> list[str]:
+        """The verdicts of :meth:`judge`."""
+        return self.judge(scores, requests, kinds)[0]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True)
 
     @classmethod
+    def from_dict(cls, d: object, source: str = "<calibration>") -> Calibration:
+        """A calibration from its JSON object, ``block_evidence`` validated."""
+        if not isinstance(d, dict):
+            raise DistillguardError("not a calibration file: not a JSON object", path=source)
+        d = dict(d)
+        # Files written before the evidence rule existed get the default rule.
+        rule = BlockEvidence.from_dict(d.pop("block_evidence", {}), source)
+        try:
+            return cls(**d, block_evidence=rule)
+        except TypeError as exc:
+            raise DistillguardError(f"not a calibration file: {exc}", path=source) from exc
+
+    @classmethod
     def from_json(cls, text: str, source: str = "<calibration>") -> Calibration:
         try:
             d = json.loads(text)
-            return cls(**d)
-        except (ValueError, TypeError) as exc:
+        except ValueError as exc:
             raise DistillguardError(f"not a calibration file: {exc}", path=source) from exc
+        return cls.from_dict(d, source)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Calibration:
@@ -239,8 +392,8 @@ def score_profiles(
     terms = evidence(feats, cfg, cal.base_rates or None)
     score = total(terms, profiles.num_rows)
     risk = cal.risk(score)
-    verdicts = cal.verdicts(score)
-    reasons = explain(feats, terms)
+    requests = np.asarray(feats["requests"], dtype=np.float64)
+    verdicts, reasons = judged(cal, score, requests, explain(feats, terms))
     cols: dict[str, Any] = {
         "account_id": feats["account_id"],
         "risk": risk,
@@ -254,6 +407,33 @@ def score_profiles(
     table = pa.table(cols)
     order = np.argsort(-score, kind="stable")
     return table.take(pa.array(order))
+
+
+def judged(
+    cal: Calibration,
+    scores: F64,
+    requests: F64,
+    reasons: list[list[str]],
+    kinds: Mapping[str, npt.NDArray[np.bool_]] | None = None,
+) -> tuple[list[str], list[list[str]]]:
+    """Verdicts (:meth:`Calibration.judge`) and ``reasons`` saying where a block was held.
+
+    Every path that sets verdicts (scoring, campaign lifts, peer intel) goes through
+    here, so the rule is defined once and a rescored account's earlier "held" line is
+    replaced, not repeated or left stale.
+    """
+    verdicts, held = cal.judge(scores, requests, kinds)
+    rule = cal.block_evidence
+    out = []
+    for i, lines in enumerate(reasons):
+        kept = [x for x in lines if not x.startswith(HELD_REASON)]
+        if held[i]:
+            kept.append(
+                f"{HELD_REASON}: the score reaches block on {int(requests[i]):,} requests, "
+                f"too few to block on alone ({rule.describe()})"
+            )
+        out.append(kept)
+    return verdicts, out
 
 
 def _pct(x: float) -> str:
@@ -328,11 +508,15 @@ def explain(feats: dict[str, Any], terms: dict[str, F64]) -> list[list[str]]:
 
 __all__ = [
     "DEFAULT_FPR",
+    "HELD_REASON",
+    "INDEPENDENT_KINDS",
     "VERDICTS",
+    "BlockEvidence",
     "Calibration",
     "ScoringConfig",
     "evidence",
     "explain",
+    "judged",
     "score_profiles",
     "total",
 ]

@@ -63,7 +63,7 @@ class Model:
         return ScoringConfig(weights=dict(self.weights))
 
     def cal(self) -> Calibration:
-        return Calibration(**self.calibration)
+        return Calibration.from_dict(self.calibration, f"model trained on {self.trained_on}")
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=1, sort_keys=True) + "\n", encoding="utf-8")

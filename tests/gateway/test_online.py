@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -20,6 +21,7 @@ from distillguard.gateway.online import (
     merge_profile,
     profiles_table,
 )
+from distillguard.gateway.scorer import ScoringCore
 from distillguard.gateway.state import MemoryState
 from distillguard.ingest.store import PART_SPEC, Store
 from distillguard.scoring.risk import Calibration, score_profiles
@@ -81,3 +83,35 @@ def test_folded_profiles_equal_batch_profiles(sim_dir: Path, tmp_path: Path) -> 
         ):
             assert x == pytest.approx(y, rel=1e-9, abs=1e-12)
     assert s_online.column("reasons").to_pylist() == s_batch.column("reasons").to_pylist()
+
+
+def test_the_gateway_scorer_gives_the_batch_verdicts(sim_dir: Path, tmp_path: Path) -> None:
+    """Online and batch share one verdict rule, the evidence a block needs included.
+
+    Thresholds at zero put every account with any evidence at the block level, so
+    the rule decides many verdicts here: small accounts are held at ``restrict`` and
+    larger ones blocked, the same accounts on both paths.
+    """
+    cal = Calibration.fit(np.zeros(100), base_rates=Calibration.load().base_rates)
+    with Store(tmp_path / "s.duckdb") as store:
+        store.load([sim_dir / "events.parquet"])
+        batch = score_profiles(store.profile_table(), cal)
+    core = ScoringCore(MemoryState(), cal, window_days=3650)
+    rows = pq.read_table(sim_dir / "events.parquet").sort_by("ts").to_pylist()
+
+    async def run() -> dict[str, dict[str, str]]:
+        views: dict[str, dict[str, str]] = {}
+        # In micro-batches, as the gateway's scorer takes them.
+        for i in range(0, len(rows), 64):
+            scored = await core.score(rows[i : i + 64])
+            assert scored.status == "ok"
+            views.update(scored.views)
+        return views
+
+    views = asyncio.run(run())
+    expected = dict(zip(batch["account_id"].to_pylist(), batch["verdict"].to_pylist(), strict=True))
+    assert {a: v["verdict"] for a, v in views.items()} == expected
+    need = cal.block_evidence.min_requests
+    held = [r for r in batch.to_pylist() if r["score"] >= cal.thresholds["block"]]
+    assert {r["verdict"] for r in held if r["requests"] < need} == {"restrict"}
+    assert {r["verdict"] for r in held if r["requests"] >= need} == {"block"}

@@ -14,6 +14,8 @@ from distillguard.gateway.policy import (
     load_policy,
     load_policy_text,
 )
+from distillguard.scoring.risk import Calibration, score_profiles
+from tests.scoring.helpers import profiles
 
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
@@ -103,13 +105,32 @@ rules:
 
 def test_default_policy_restricts_online_block_before_verification() -> None:
     """A fresh account judged a harvester online gets no reasoning traces at once,
-    and is asked to verify from its 20th request on."""
+    and is asked to verify once the evidence suffices for a block.
+
+    The scorer holds a block-level score on too few requests at ``restrict`` (the
+    calibration's ``block_evidence``), so the policy needs no request count of its
+    own: the views below are what the scorer writes for 5 and 25 such requests.
+    """
+    cal = Calibration.load()
+    scored = score_profiles(profiles([_elicitor(5), _elicitor(25)]), cal).sort_by("account_id")
+    views = [
+        {"verdict": v, "requests": str(int(n))}
+        for v, n in zip(scored["verdict"].to_pylist(), scored["requests"].to_pylist(), strict=True)
+    ]
     p = load_policy()
     w = p.watch_sets
-    few = decide(p, _subject(verdict="block", requests="5"), w, NOW)
+    few = decide(p, _subject(**views[0]), w, NOW)
     assert few is not None
     assert few.name == "restrict"
     assert few.strip_reasoning
-    many = decide(p, _subject(verdict="block", requests="25"), w, NOW)
+    many = decide(p, _subject(**views[1]), w, NOW)
     assert many is not None
     assert many.action == "require_verification"
+
+
+def _elicitor(n: int) -> dict[str, object]:
+    """A new free-tier account whose every request asks for the model's reasoning."""
+    return {
+        "n": n, "cot_n": n, "followup_n": 0, "tier": "free",
+        "account_created_at": NOW - dt.timedelta(days=2),
+    }  # fmt: skip

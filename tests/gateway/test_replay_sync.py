@@ -21,8 +21,10 @@ from distillguard.gateway.keys import load_keys
 from distillguard.gateway.mock_upstream import create_mock_app
 from distillguard.gateway.policy import load_policy
 from distillguard.gateway.redis_state import RedisState
-from distillguard.gateway.replay import replay_events, sim_key
+from distillguard.gateway.replay import gateway_request, replay_events, sim_key
 from distillguard.gateway.state import MemoryState, State
+from distillguard.ingest import read_events
+from distillguard.ingest.writers import json_rows, params_to_object
 from tests.gateway.conftest import RedisServer
 from tests.gateway.helpers import serve
 
@@ -91,6 +93,54 @@ def test_replay_cli_through_a_real_gateway(sim_dir: Path, upstream: str, tmp_pat
     assert report["benign_requests"] > 0
     # Every replayed request was decided and audited by the gateway.
     assert len(read_records(tmp_path / "audit.jsonl", "decision")) == LIMIT
+
+
+def _as_json_text(events: pa.Table, *, stored: bool) -> pa.Table:
+    """``messages`` and ``params`` as JSON text, a form the schema documents.
+
+    ``stored``: ``params`` as the stored struct dumped whole (every field, nulls and
+    ``extra`` included); otherwise as the request-parameter object a client sent.
+    """
+    rows = events.to_pylist()
+    for column in ("messages", "params"):
+        values = [r[column] for r in rows]
+        if column == "params" and not stored:
+            values = [params_to_object(v) for v in values]
+        text = [None if v is None else json.dumps(v) for v in values]
+        i = events.column_names.index(column)
+        events = events.set_column(i, column, pa.array(text, pa.string()))
+    return events
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["request-object", "stored-struct"])
+def test_replay_reads_messages_and_params_stored_as_json_text(
+    sim_dir: Path, upstream: str, tmp_path: Path, stored: bool
+) -> None:
+    events = pq.read_table(sim_dir / "events.parquet")
+    texts = tmp_path / "events.parquet"
+    pq.write_table(_as_json_text(events, stored=stored), texts)
+    assert pa.types.is_string(pq.read_schema(texts).field("params").type)
+    for name in ("labels.parquet", "event_labels.parquet"):
+        (tmp_path / name).write_bytes((sim_dir / name).read_bytes())
+    # The requests built from either form are the same, row by row, whether the row
+    # comes straight from the file or through the log reader.
+    native = [gateway_request(r) for r in json_rows(events)]
+    as_text = list(json_rows(_as_json_text(events, stored=stored)))
+    assert [gateway_request(r) for r in as_text] == native
+    assert [gateway_request(r) for r in json_rows(read_events(texts).table)] == native
+    assert any(body.get("temperature") is not None for _, body, _ in native)
+
+    keys = tmp_path / "keys.csv"
+    res = runner.invoke(cli_app, ["replay", str(texts), "--write-keys", str(keys)])
+    assert res.exit_code == 0, res.output
+    with serve(create_app(_gateway(upstream, keys, tmp_path))) as url:
+        report = asyncio.run(replay_events(texts, url, limit=60))
+    _check_report(report, 60)
+    assert len(read_records(tmp_path / "audit.jsonl", "decision")) == 60
+    # None was refused for its shape (400: a body the gateway could not read).
+    outcomes = read_records(tmp_path / "audit.jsonl", "outcome")
+    assert len(outcomes) == 60
+    assert [o for o in outcomes if o["status"] == 400] == []
 
 
 def test_replay_counts_refusals_as_denied(sim_dir: Path, upstream: str, tmp_path: Path) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -14,20 +12,7 @@ from distillguard.errors import DistillguardError
 from distillguard.scoring.features import PRIOR_REQUESTS, account_features, shrunk
 from distillguard.scoring.risk import Calibration, ScoringConfig, evidence, score_profiles, total
 from distillguard.scoring.train import fit_logistic, train
-
-
-def profiles(rows: Sequence[Mapping[str, object]]) -> pa.Table:
-    base: dict[str, object] = {
-        "n": 10, "active_days": 1, "completion_tokens": 1000, "reasoning_tokens": 0, "cot_n": 0,
-        "cap_coding": 0, "cap_math": 0, "cap_reasoning": 0, "cap_agentic": 0, "cap_writing": 0,
-        "followup_n": 5, "top_prefix_n": 1, "top_suffix_n": 1, "distinct_prefixes": 10,
-        "harvest_score_sum": 0.0, "bench_n": 0, "gap_n": 0, "gap_sum": 0.0, "gap_sq_sum": 0.0,
-        "first_ts": dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
-        "account_created_at": dt.datetime(2025, 1, 1, tzinfo=dt.UTC), "tier": "paid",
-        "distinct_ips": 1,
-        **{f"h{h:02d}": 0 for h in range(24)},
-    }  # fmt: skip
-    return pa.Table.from_pylist([{**base, "account_id": f"a{i}", **r} for i, r in enumerate(rows)])
+from tests.scoring.helpers import profiles
 
 
 def test_calibration_flags_at_most_the_stated_share_of_benign() -> None:
@@ -42,7 +27,7 @@ def test_calibration_flags_at_most_the_stated_share_of_benign() -> None:
     assert risk[0] == 0.0
     assert risk[1] == pytest.approx(0.5, abs=0.01)
     assert risk[2] == 1.0
-    assert cal.verdicts(np.array([-10.0, 10.0])) == ["allow", "block"]
+    assert cal.verdicts(np.array([-10.0, 10.0]), np.array([100.0, 100.0])) == ["allow", "block"]
 
 
 def test_calibration_round_trips_and_bad_files_say_where(tmp_path: object) -> None:
