@@ -532,17 +532,25 @@ class Gateway:
             return None
         parts: list[bytes] = []
         got = 0
-        async for chunk in request.stream():
+        # One iterator throughout: Starlette refuses a second stream() once the last
+        # chunk has arrived, so the drain past the limit goes on with this one.
+        stream = request.stream()
+        async for chunk in stream:
             got += len(chunk)
             if got > limit:
-                await self._drop(request, limit * _DRAIN_FACTOR - got)
+                with contextlib.suppress(ClientDisconnect):
+                    async for rest in stream:
+                        got += len(rest)
+                        if got >= limit * _DRAIN_FACTOR:
+                            break
                 return None
             parts.append(chunk)
         return b"".join(parts)
 
     @staticmethod
     async def _drop(request: Request, budget: int) -> None:
-        with contextlib.suppress(ClientDisconnect):
+        with contextlib.suppress(ClientDisconnect, RuntimeError):
+            # RuntimeError: Starlette's "Stream consumed" (nothing left to drop).
             async for chunk in request.stream():
                 budget -= len(chunk)
                 if budget <= 0:

@@ -54,6 +54,20 @@ def mtime_ns(path: Path) -> int | None:
         return None
 
 
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """Modification time, size and inode; None when the file is missing.
+
+    The time alone is not enough: a file truncated and rewritten within one tick of
+    the file system's clock keeps its time, and a load caught between the two would
+    never be redone.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 @dataclass
 class WatchedFile(Generic[T]):
     """A file loaded again whenever its modification time changes."""
@@ -66,11 +80,12 @@ class WatchedFile(Generic[T]):
     loads: int = 0
     #: The last load failure, kept for ``/healthz`` (None after a good load).
     error: str | None = None
+    _loaded: tuple[int, int, int] | None = field(default=None, repr=False)
 
     def check(self) -> bool:
         """Reload if the file changed; True when a new version was loaded."""
-        mtime = mtime_ns(self.path)
-        if mtime is None or mtime == self.mtime_ns:
+        sig = _signature(self.path)
+        if sig is None or sig == self._loaded:
             return False
         try:
             value = self.loader(self.path)
@@ -78,7 +93,7 @@ class WatchedFile(Generic[T]):
             self.error = f"{type(exc).__name__}: {exc}"
             log.warning("cannot load %s (keeping the previous version): %s", self.path, exc)
             return False
-        self.value, self.mtime_ns, self.error = value, mtime, None
+        self.value, self.mtime_ns, self.error, self._loaded = value, sig[0], None, sig
         self.loads += 1
         return True
 
@@ -86,6 +101,7 @@ class WatchedFile(Generic[T]):
         return {
             "path": str(self.path),
             "mtime_ns": self.mtime_ns,
+            "size": None if self._loaded is None else self._loaded[1],
             "loads": self.loads,
             "error": self.error,
         }

@@ -83,7 +83,8 @@ def _wait(url: str, key: str, path: Path) -> dict[str, Any]:
     deadline = time.monotonic() + 10
     while True:
         h: dict[str, Any] = httpx.get(f"{url}/healthz").json()
-        if h[key]["mtime_ns"] == path.stat().st_mtime_ns:
+        st = path.stat()
+        if (h[key]["mtime_ns"], h[key]["size"]) == (st.st_mtime_ns, st.st_size):
             return h
         assert time.monotonic() < deadline, h
         time.sleep(0.02)
