@@ -1,4 +1,21 @@
-"""The batch job: load logs into the store, build profiles, score every account.
+"""The batch job: load logs into the store, build profiles, judge every account.
+
+The flow, in :func:`scan`:
+
+1. **load** (:func:`load_logs`): read and validate the logs (:mod:`distillguard.ingest`,
+   bad rows quarantined), compute every request's signals (:mod:`distillguard.signals`),
+   store the events and recompute the profile parts of the account-days they touched
+   (:class:`~distillguard.ingest.store.Store`);
+2. **profiles**: each account's parts merged over the window;
+3. **verdicts**, one pipeline (:mod:`distillguard.scoring.verdicts`): risk from the
+   account's own traffic, then campaign membership lifts members
+   (:mod:`distillguard.campaigns.detect`), then a peer's intel raises matched accounts
+   (:mod:`distillguard.intel.match`); judged once;
+4. **outputs**: ``accounts.parquet`` (and JSON/CSV), campaigns and their case files,
+   intel matches, quarantined rows.
+
+Everything after loading reads the store through its protocol
+(:class:`~distillguard.store.EventStore`).
 
 >>> ScanOptions().store.name
 'distillguard.duckdb'
@@ -16,14 +33,20 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from distillguard.campaigns.detect import detect_campaigns
+from distillguard.campaigns.detect import CampaignFinding, find_campaigns
 from distillguard.campaigns.output import write_campaigns
 from distillguard.errors import DistillguardError, InputError
-from distillguard.ingest import QuarantineRecord, detect_format, write_quarantine
+from distillguard.ingest import (
+    QuarantineRecord,
+    detect_format,
+    iter_event_batches,
+    write_quarantine,
+)
 from distillguard.ingest.quarantine import atomic_open
 from distillguard.ingest.store import LoadReport, Store
-from distillguard.scoring.risk import Calibration, score_profiles
+from distillguard.scoring.risk import Calibration, score_accounts
 from distillguard.scoring.train import Model
+from distillguard.signals import EventBatch, Signal, available, create
 
 
 @dataclass(frozen=True)
@@ -83,6 +106,46 @@ def quarantine_summary(records: Sequence[QuarantineRecord], rows: int, path: Pat
     )
 
 
+def signal_columns(signals: Sequence[Signal], batch: EventBatch) -> dict[str, pa.Array]:
+    """Every output column of ``signals`` over ``batch`` (sharing its derived columns)."""
+    cols: dict[str, pa.Array] = {}
+    for sig in signals:
+        out = sig.compute(batch)
+        for f in sig.outputs:
+            cols[f.name] = out[f.name]
+    return cols
+
+
+def load_logs(
+    store: Store,
+    inputs: Sequence[str | Path],
+    *,
+    fmt: str | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
+) -> LoadReport:
+    """Load log files into ``store`` in one transaction, batch by batch: read and
+    validate (ingest; bad rows quarantined), compute every registered signal, store
+    the new events; then the store recomputes the profile parts of the account-days
+    the load touched.  Idempotent and incremental (see :mod:`distillguard.ingest.store`).
+    """
+    signals = [create(n) for n in available()]
+    with store.loading() as load:
+        for path in inputs:
+            good = inserted = bad = 0
+            for chunk, quarantined in iter_event_batches(path, fmt=fmt):
+                load.quarantine(quarantined)
+                bad += len(quarantined)
+                if chunk.num_rows == 0:
+                    continue
+                good += chunk.num_rows
+                batch = EventBatch(chunk)
+                inserted += load.add(batch, signal_columns(signals, batch), str(path))
+                if on_progress is not None:
+                    on_progress(str(path), chunk.num_rows + len(quarantined))
+            load.file_loaded(str(path), good=good, inserted=inserted, quarantined=bad)
+    return load.report
+
+
 def _remove_store(path: Path) -> None:
     """Delete a store this scan created and could not fill (DuckDB's WAL too)."""
     for p in (path, path.with_name(path.name + ".wal")):
@@ -129,7 +192,7 @@ def _scan(
     campaigns = None
     extra: list[Path] = []
     with Store(options.store) as store:
-        report = store.load(inputs, fmt=options.fmt, on_progress=on_progress)
+        report = load_logs(store, inputs, fmt=options.fmt, on_progress=on_progress)
         timings["load_s"] = time.perf_counter() - t0
         quarantine = _write_quarantine(report, options.out)
         if inputs and not any(f["good"] for f in report.files.values()):
@@ -137,26 +200,41 @@ def _scan(
         t1 = time.perf_counter()
         profiles = store.profile_table()
         timings["profiles_s"] = time.perf_counter() - t1
+        # The verdict pipeline: risk, campaign lift, intel; judged once.
         t2 = time.perf_counter()
-        accounts = score_profiles(profiles, cal, cfg)
+        verdicts = score_accounts(profiles, cal, cfg)
         timings["score_s"] = time.perf_counter() - t2
+        found: CampaignFinding | None = None
         if options.campaigns:
             t3 = time.perf_counter()
-            found = detect_campaigns(store, accounts, cal, scoring=cfg)
-            accounts, campaigns = found.accounts, found.campaigns
-            extra = write_campaigns(
-                store, found, options.out, reports=options.reports, calibration=cal
-            )
+            found = find_campaigns(store, cal, scoring=cfg)
+            found.lift(verdicts)
             timings["campaigns_s"] = time.perf_counter() - t3
+        intel_written = None
         if options.intel is not None:
-            from distillguard.intel.match import apply_intel
+            from distillguard.intel.match import check_verdict, intel_reasons, match_intel_file
 
             t4 = time.perf_counter()
-            accounts, intel_written = apply_intel(
-                store, accounts, options.intel, options.intel_keys, cal, options.out
+            matches, intel_written = match_intel_file(
+                store, options.intel, options.intel_keys, options.out
             )
-            extra.append(intel_written)
+            if matches and len(verdicts):
+                check_verdict(cal, "block")
+                verdicts.add_intel(intel_reasons(matches), "block")
             timings["intel_s"] = time.perf_counter() - t4
+        t5 = time.perf_counter()
+        accounts = verdicts.table()
+        timings["score_s"] += time.perf_counter() - t5
+        if found is not None:
+            t6 = time.perf_counter()
+            result = found.result(accounts)
+            campaigns = result.campaigns
+            extra = write_campaigns(
+                store, result, options.out, reports=options.reports, calibration=cal
+            )
+            timings["campaigns_s"] += time.perf_counter() - t6
+        if intel_written is not None:
+            extra.append(intel_written)
     written = write_accounts(accounts, options.out, options.formats) + extra
     if quarantine is not None:
         written.append(quarantine)

@@ -9,7 +9,10 @@ normalised texts, a source per hash, and the hashes of their normalised prefixes
 hashes of each item with its benchmark system prompt; and, per item deduplicated by
 its hard normalisation, a letter key, a word count and a MinHash signature (for
 reformatted requests; see :mod:`distillguard.signals.benchmark_match`).
-The result is deterministic: the same corpus gives the same bytes.
+The result is deterministic: the same corpus gives the same bytes.  Beside it goes its
+build record (``benchmark_fingerprints.build.json``, :mod:`distillguard.artefacts`: a
+digest of the corpus, the code, the commit); ``tests/test_artefacts.py`` rebuilds both
+and compares.
 
 Usage::
 
@@ -31,14 +34,26 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from distillguard.artefacts import (
+    build_record,
+    record_path,
+    relative,
+    table_digest,
+    write_with_record,
+)
 from distillguard.signals.benchmark_match import (
     BENCHMARK_KINDS,
     FINGERPRINT_FILE,
     build_fingerprints,
 )
-from distillguard.sim.corpus import load_corpus
+from distillguard.sim.corpus import cache_key, load_corpus
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "distillguard/signals/data" / FINGERPRINT_FILE
+#: Source files whose logic shapes the fingerprints (recorded in the build record).
+CODE = (
+    Path(__file__).resolve(),
+    Path(__file__).resolve().parents[1] / "distillguard/signals/benchmark_match.py",
+)
 
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
@@ -69,13 +84,21 @@ def main(argv: list[str] | None = None) -> int:
         rows.column("source").to_pylist(),
         rows.column("system").to_pylist(),
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(npz_bytes(arrays))
+    blob = npz_bytes(arrays)
+    record = build_record(
+        args.out,
+        blob,
+        builder=relative(Path(__file__)),
+        args={"kinds": list(BENCHMARK_KINDS)},
+        inputs={"corpus": {"cache_key": cache_key(), **table_digest(table)}},
+        code=CODE,
+    )
+    write_with_record(args.out, blob, record)
     print(
         f"wrote {args.out}: {len(arrays['hashes'])} items from {len(arrays['sources'])} "
         f"sources, {len(arrays['prefixes'])} prefixes, {len(arrays['pair_hashes'])} "
         f"system+item pairs, {len(arrays['item_hash'])} reformat items, "
-        f"{args.out.stat().st_size:,} bytes"
+        f"{len(blob):,} bytes; and {record_path(args.out).name}"
     )
     return 0
 

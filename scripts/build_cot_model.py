@@ -7,10 +7,10 @@ A logistic regression over the hashed n-gram features of
 * positives: real harvest tasks (half first put in an operator's harvest template)
   wrapped in the templates of every elicitation family of
   :mod:`distillguard.sim.elicitation` (13 languages), of the extra development
-  families of :mod:`distillguard.evaluate.cot_dev_families` (33 languages) and of the
-  spent held-out sets v2 and v3 (:mod:`distillguard.evaluate.cot_spent_v2`,
-  :mod:`distillguard.evaluate.cot_spent_v3`, development data since their results
-  were read), half of them lightly paraphrased
+  families of ``data/eval/cot/dev_families.yaml`` (33 languages) and of the spent
+  former held-out sets v2 and v3 (``data/eval/cot/spent_v2.yaml``, ``spent_v3.yaml``,
+  development data since their results were read; all read by
+  :mod:`distillguard.evaluate.cot_catalogs`), half of them lightly paraphrased
   (:func:`~distillguard.sim.elicitation.paraphrase`), plus each family's templates
   with no task in them;
 * negatives: ShareGPT user turns of the *calibration* half's first sub-half
@@ -18,9 +18,9 @@ A logistic regression over the hashed n-gram features of
   real questions (hard negatives), lm-eval chain-of-thought prompts alone and in the
   few-shot format (legitimate evaluation traffic), and harvest tasks with no
   elicitation wrapper, bare and in harvest templates (the task alone must not fire),
-  the benign applications and explanation asks of ``cot_dev_families`` (tutoring
+  the benign applications and explanation asks of ``dev_families.yaml`` (tutoring
   system prompts that "explain step by step to the student", support bots, ...), and
-  the benign hard negatives of :mod:`distillguard.evaluate.cot_dev_negatives` (hints
+  the benign hard negatives of ``data/eval/cot/dev_negatives.yaml`` (hints
   that hold the answer back, rubric grading, how-to steps, code review, proof checks,
   ...; never the simulator's app templates, which measure the app flag rate).
 
@@ -36,8 +36,12 @@ Usage::
 ``--without-v2`` / ``--without-v3`` build the models that ``scripts/cot_family_cv.py
 --group v2`` / ``--group v3`` validate (that set left out of training).
 
-The result is deterministic (same corpus, same seed: same bytes).  Cross-validation
-by held-out family and style: ``scripts/cot_family_cv.py``.
+The result is deterministic (same corpus, same seed: same bytes).  Beside the model it
+writes its build record (``cot_model.build.json``, :mod:`distillguard.artefacts`): the
+arguments, the SHA-256 of every data file it read (cue table, catalogs), a digest of
+the corpus, the code, library versions and the commit; ``tests/test_artefacts.py``
+rebuilds the model and compares both.  Cross-validation by held-out family and style:
+``scripts/cot_family_cv.py``.
 """
 
 from __future__ import annotations
@@ -58,10 +62,16 @@ import pyarrow.compute as pc
 import scipy.sparse as sp  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression
 
+from distillguard.artefacts import (
+    build_record,
+    file_hashes,
+    record_path,
+    relative,
+    table_digest,
+    write_with_record,
+)
 from distillguard.evaluate import cot as cot_data
-from distillguard.evaluate import cot_dev_families as dev_families
-from distillguard.evaluate import cot_dev_negatives as dev_negatives
-from distillguard.evaluate import cot_spent_v2, cot_spent_v3
+from distillguard.evaluate import cot_catalogs
 from distillguard.signals import cot_model
 from distillguard.signals.base import EventBatch
 from distillguard.signals.cot_elicitation import CotElicitation, scan_text
@@ -73,10 +83,28 @@ from distillguard.signals.cot_model import (
     model_arrays,
     rounded,
 )
+from distillguard.signals.cue_table import DEFAULT_CUES
 from distillguard.sim import elicitation, templates
-from distillguard.sim.corpus import Corpus, load_corpus
+from distillguard.sim.corpus import Corpus, cache_key, load_corpus
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "distillguard/signals/data" / MODEL_FILE
+#: Source files whose logic shapes the model (recorded in its build record).
+CODE = tuple(
+    Path(__file__).resolve().parents[1] / p
+    for p in (
+        "scripts/build_cot_model.py",
+        "distillguard/signals/cot_elicitation.py",
+        "distillguard/signals/cot_model.py",
+        "distillguard/signals/cue_table.py",
+        "distillguard/signals/template_skeleton.py",
+        "distillguard/evaluate/cot.py",
+        "distillguard/evaluate/cot_catalogs.py",
+        "distillguard/sim/elicitation.py",
+        "distillguard/sim/templates.py",
+    )
+)
+#: Libraries whose versions the build record notes.
+PACKAGES = ("numpy", "scipy", "scikit-learn", "pyarrow")
 #: Combined flag rate allowed on the "tune" sub-half of the ShareGPT calibration half.
 TARGET_FLAG_RATE = 0.004
 #: Combined flag rate allowed on harvest tasks sent bare (a held-apart tuning pool):
@@ -102,7 +130,7 @@ TASK_POOL = 6500
 HARD_PER_ASK = 60
 #: Real questions put in each benign app's user template.
 APP_PER_TEMPLATE = 60
-#: Real questions put in each template of ``cot_dev_negatives``.
+#: Real questions put in each template of ``dev_negatives.yaml``.
 NEG_PER_TEMPLATE = 30
 
 
@@ -372,32 +400,33 @@ def training_families(
     """Every elicitation family the model trains on: the simulator's catalog, the extra
     development families, and the spent held-out sets v2 (``with_v2``) and v3
     (``with_v3``)."""
-    fams = elicitation.FAMILIES + dev_families.DEV_FAMILIES
+    fams = elicitation.FAMILIES + cot_catalogs.dev_families().catalog.families
     if with_v2:
-        fams += cot_spent_v2.HELDOUT_V2
+        fams += cot_catalogs.spent_set("v2").families
     if with_v3:
-        fams += cot_spent_v3.HELDOUT_V3
+        fams += cot_catalogs.spent_set("v3").families
     return fams
 
 
 def negative_texts(
     pool: Sequence[str], seed: int, per_template: int = NEG_PER_TEMPLATE
 ) -> dict[str, list[str]]:
-    """The benign hard negatives of :mod:`distillguard.evaluate.cot_dev_negatives` by
-    kind: each template around ``per_template`` real questions and once with no task,
-    and the apps' system prompts (kind ``"systems"``)."""
+    """The benign hard negatives of ``dev_negatives.yaml`` by kind: each template
+    around ``per_template`` real questions and once with no task, and the apps' system
+    prompts (kind ``"systems"``)."""
     rng = np.random.default_rng([seed, 8])
-    out: dict[str, list[str]] = {k: [] for k in dev_negatives.KINDS}
-    for fam in dev_negatives.NEGATIVE_FAMILIES:
+    negatives = cot_catalogs.dev_negatives()
+    out: dict[str, list[str]] = {k: [] for k in negatives.kinds}
+    for fam in negatives.families:
         for t in fam.templates:
             out[fam.kind] += around(t, pool, rng, per_template)
             out[fam.kind].append(t.replace(elicitation.PLACEHOLDER, "").strip())
-    out["systems"] = list(dev_negatives.NEGATIVE_SYSTEMS)
+    out["systems"] = list(negatives.systems)
     return out
 
 
 def app_negatives(
-    pool: Sequence[str], seed: int, apps: Sequence[dev_families.BenignApp]
+    pool: Sequence[str], seed: int, apps: Sequence[cot_catalogs.BenignApp]
 ) -> tuple[list[str], list[str]]:
     """Benign applications: their system prompts (what ``system_flags`` reads), and
     their user templates around real questions."""
@@ -408,17 +437,18 @@ def app_negatives(
 
 
 def benign_asks(pool: Sequence[str], seed: int) -> list[str]:
-    """The extra explanation asks of the development module around real questions."""
+    """The extra explanation asks of ``dev_families.yaml`` around real questions."""
     rng = np.random.default_rng([seed, 7])
-    return [t for ask in dev_families.BENIGN_ASKS for t in around(ask, pool, rng, HARD_PER_ASK)]
+    asks = cot_catalogs.dev_families().benign_asks
+    return [t for ask in asks for t in around(ask, pool, rng, HARD_PER_ASK)]
 
 
 def split_apps(
     held: str,
-) -> tuple[tuple[dev_families.BenignApp, ...], tuple[dev_families.BenignApp, ...]]:
+) -> tuple[tuple[cot_catalogs.BenignApp, ...], tuple[cot_catalogs.BenignApp, ...]]:
     """(training, held-out) benign apps: ``held="none"`` trains on all, ``"odd"`` holds
     out every second app (cross-validation measures the flag rate on those)."""
-    apps = dev_families.BENIGN_APPS
+    apps = cot_catalogs.dev_families().benign_apps
     if held == "none":
         return apps, ()
     return apps[0::2], apps[1::2]
@@ -499,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--without-v2", action="store_true", help="leave spent v2 out")
     parser.add_argument("--without-v3", action="store_true", help="leave spent v3 out")
     parser.add_argument(
-        "--without-negatives", action="store_true", help="leave cot_dev_negatives out"
+        "--without-negatives", action="store_true", help="leave dev_negatives.yaml out"
     )
     args = parser.parse_args(argv)
     corpus = load_corpus()
@@ -530,20 +560,64 @@ def main(argv: list[str] | None = None) -> int:
         f"(tune sub-half: {len(data.tune)} texts)",
         file=sys.stderr,
     )
-    args.out.write_bytes(npz_bytes(model_arrays(model)))
-    print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes)", file=sys.stderr)
+    blob = npz_bytes(model_arrays(model))
+    record = build_record(
+        args.out,
+        blob,
+        builder=relative(Path(__file__)),
+        args={
+            "seed": args.seed,
+            "without_v2": args.without_v2,
+            "without_v3": args.without_v3,
+            "without_negatives": args.without_negatives,
+        },
+        inputs=model_inputs(
+            corpus,
+            with_v2=not args.without_v2,
+            with_v3=not args.without_v3,
+            negatives=not args.without_negatives,
+        ),
+        code=CODE,
+        packages=PACKAGES,
+    )
+    write_with_record(args.out, blob, record)
+    print(
+        f"wrote {args.out} ({len(blob):,} bytes) and {record_path(args.out).name}",
+        file=sys.stderr,
+    )
     return 0
 
 
+def model_inputs(
+    corpus: Corpus, *, with_v2: bool = True, with_v3: bool = True, negatives: bool = True
+) -> dict[str, object]:
+    """What the model is built from, for its build record: the data files (cue table,
+    the simulator's catalogs, the development catalogs it trains on) and the corpus."""
+    sim_data = Path(elicitation.__file__).resolve().parent / "data"
+    cot_dir = cot_catalogs.eval_data_dir() / cot_catalogs.COT_DIR
+    files = [
+        DEFAULT_CUES,
+        sim_data / "elicitation.yaml",
+        sim_data / "templates.yaml",
+        cot_dir / "dev_families.yaml",
+    ]
+    files += [cot_dir / "dev_negatives.yaml"] if negatives else []
+    files += [cot_catalogs.eval_data_dir() / cot_catalogs.SPENT_FILES["v2"]] if with_v2 else []
+    files += [cot_catalogs.eval_data_dir() / cot_catalogs.SPENT_FILES["v3"]] if with_v3 else []
+    return {
+        "files": file_hashes(files),
+        "corpus": {"cache_key": cache_key(), **table_digest(corpus.table)},
+    }
+
+
 def check_blind() -> None:
-    """Fail if the held-out evaluation set was loaded: this work must stay blind to it."""
-    if "distillguard.evaluate.cot_heldout" in sys.modules:
-        raise SystemExit(
-            "the held-out evaluation set (distillguard.evaluate.cot_heldout) was loaded"
-        )
+    """Fail if the held-out evaluation set was read: this work must stay blind to it."""
+    if cot_catalogs.blind_reads():
+        raise SystemExit(f"the held-out evaluation set ({cot_catalogs.HELDOUT_FILE}) was read")
 
 
 if __name__ == "__main__":
+    cot_catalogs.refuse_blind_reads()
     code = main()
     check_blind()
     sys.exit(code)

@@ -5,7 +5,7 @@ v3; in-sample for a model trained on them: use ``scripts/cot_family_cv.py`` for
 out-of-family estimates) and flag rates on benign sets: the ShareGPT *calibration*
 half (and its "tune" sub-half, which the model never trains on), the hard negatives
 of :func:`distillguard.evaluate.cot.hard_negatives`, lm-eval CoT items, the held-out
-question draws of ``cot_dev_negatives`` by kind.
+question draws of ``dev_negatives.yaml`` by kind.
 
 Usage::
 
@@ -30,7 +30,7 @@ from build_cot_model import (
     negative_texts,
 )
 
-from distillguard.evaluate import cot
+from distillguard.evaluate import cot, cot_catalogs
 from distillguard.signals.cot_elicitation import CotElicitation
 from distillguard.sim.corpus import load_corpus
 
@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    cot_catalogs.refuse_blind_reads()
     code = main()
     check_blind()
     sys.exit(code)

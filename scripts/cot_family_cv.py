@@ -15,11 +15,11 @@ tasks the training never wrapped):
 
 Three groupings: ``family`` (leave one of the simulator's families out), ``style``
 (leave every training family of one style out: the simulator's, the extra development
-families of :mod:`distillguard.evaluate.cot_dev_families` and the spent v2 set, so a
+families of ``data/eval/cot/dev_families.yaml`` and the spent v2 set, so a
 family's translations into other languages cannot leak its wording into training; the
 stricter estimate) and ``v2`` (leave the whole spent held-out set v2 out, 30 families
 in 17 languages written by someone else: the closest to a blind estimate that
-development data allows).  Half of the benign apps of ``cot_dev_families`` are held
+development data allows).  Half of the benign apps of ``dev_families.yaml`` are held
 out of every fold's training, and their flag rates reported (system prompts, and user
 texts around real questions).  Hard negatives are held out too: the
 explanation-ask templates are split in five groups, and each fold trains without one
@@ -35,7 +35,8 @@ Usage::
 
     python scripts/cot_family_cv.py [--group family|style|v2|both|all] [--json FILE]
 
-Never loads the held-out evaluation set (``distillguard.evaluate.cot_heldout``).
+Never reads the held-out evaluation set (``data/eval/cot/heldout_v4.yaml``): run as a
+script, it refuses to (:func:`~distillguard.evaluate.cot_catalogs.refuse_blind_reads`).
 """
 
 from __future__ import annotations
@@ -72,30 +73,23 @@ from build_cot_model import (
     training_families,
 )
 
-from distillguard.evaluate.cot_dev_negatives import KINDS
-from distillguard.evaluate.cot_spent_v2 import HELDOUT_V2
-from distillguard.evaluate.cot_spent_v3 import HELDOUT_V3
+from distillguard.evaluate import cot_catalogs
 from distillguard.signals.cot_elicitation import CotElicitation
 from distillguard.sim import elicitation
 from distillguard.sim.corpus import load_corpus
 
 #: Explanation-ask templates are held out in this many groups (fold i: group i % 5).
 ASK_GROUPS = 5
-#: Kinds of ``cot_dev_negatives`` are held out in this many groups (fold i: i % 5).
+#: Kinds of ``dev_negatives.yaml`` are held out in this many groups (fold i: i % 5).
 NEG_GROUPS = 5
 #: Folds of ``--group kfold`` (every training family, grouped by family id).
 KFOLDS = 5
 #: The 14 families held out when the cue table was first written (it scored 63% on
-#: them).  Hard-coded: the catalog's split marker has since changed.  Their pooled
+#: them): the simulator catalog's ``spent_heldout_v1`` list.  Their pooled
 #: ``combined`` recall under ``--ablate broad_vocab,no_reasoning`` (the cues as they
 #: were then, plus a model trained without the family) is the one estimate here that no
 #: part of the signal was written or trained against.
-FIRST_HELDOUT = (
-    "no_gaps_en", "step_by_step_tr", "reasoning_sections_en", "tagged_reasoning_ru",
-    "dump_thoughts_en", "reveal_hidden_ko", "expand_steps_pt", "translate_trace_zh",
-    "structured_trace_en", "continue_trace_es", "pairwise_judge_en", "teacher_solution_ja",
-    "dataset_record_zh", "self_check_fr",
-)  # fmt: skip
+FIRST_HELDOUT = tuple(sorted(elicitation.load_catalog().spent_heldout_v1))
 
 
 @dataclass
@@ -113,7 +107,7 @@ class FoldResult:
     plain_flag_rate: float
     app_system_flag_rate: float
     app_user_flag_rate: float
-    #: Flag rate of the held-out kinds of ``cot_dev_negatives`` (NaN when none).
+    #: Flag rate of the held-out kinds of ``dev_negatives.yaml`` (NaN when none).
     negatives_flag_rate: float
     negative_kinds: list[str]
     flag_logit: float
@@ -201,9 +195,9 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(args.folds)
         ]
     if args.group in ("v2", "all", "unseen"):
-        folds.append(("v2", "spent_v2", [f.id for f in HELDOUT_V2]))
+        folds.append(("v2", "spent_v2", [f.id for f in cot_catalogs.spent_set("v2").families]))
     if args.group in ("v3", "all", "unseen"):
-        folds.append(("v3", "spent_v3", [f.id for f in HELDOUT_V3]))
+        folds.append(("v3", "spent_v3", [f.id for f in cot_catalogs.spent_set("v3").families]))
     results: dict[str, list[FoldResult]] = {
         "family": [],
         "style": [],
@@ -213,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     for k, (kind, name, held) in enumerate(folds):
         asks = [a for a in data.hard if a % ASK_GROUPS == k % ASK_GROUPS]
-        neg_kinds = [c for i, c in enumerate(KINDS) if i % NEG_GROUPS == k % NEG_GROUPS]
+        kinds = cot_catalogs.dev_negatives().kinds
+        neg_kinds = [c for i, c in enumerate(kinds) if i % NEG_GROUPS == k % NEG_GROUPS]
         drop = np.isin(groups, held + [f"ask{a}" for a in asks] + [f"neg_{c}" for c in neg_kinds])
         weight = sample_weights(y[~drop], groups[~drop], args.neg_weight, args.plain_weight)
         model = fit(x[~drop], y[~drop], weight, c=args.c)
@@ -328,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    cot_catalogs.refuse_blind_reads()
     code = main()
     check_blind()
     sys.exit(code)

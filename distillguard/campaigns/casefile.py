@@ -5,7 +5,9 @@ fingerprints, client strings and templates the members share (as the provider se
 them: campaign reports stay inside the provider, unlike the keyed hashes of
 ``distillguard intel export``), a few of the requests themselves, what the campaign
 took, and what scan the report comes from.  Each function reads every campaign at
-once (one query per kind of fact, whatever the number of campaigns).
+once (one read per kind of fact, whatever the number of campaigns), through the
+store protocol (:class:`~distillguard.store.EventStore`), and works out the facts
+over the Arrow tables it read (:mod:`distillguard.arrowsql`).
 
 ``members`` is always a table ``account_id, campaign_id``.
 """
@@ -13,15 +15,14 @@ once (one query per kind of fact, whatever the number of campaigns).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any, Final
 
 import pyarrow as pa
 
+from distillguard.arrowsql import query
 from distillguard.campaigns.links.subnet import subnet_of
-from distillguard.errors import DistillguardError
-from distillguard.ingest.store import Store, _window_clause
+from distillguard.store import EventFilter, EventStore, Window
 
 #: Indicator kinds, in the order a report lists them, and the ``profile_keys`` kind
 #: each is read from (``subnet`` is derived from ``ip``; ``org``/``tier`` from events).
@@ -79,23 +80,12 @@ SAMPLE_SCHEMA: Final = pa.schema(
 )
 
 
-@contextmanager
-def _registered(store: Store, **tables: pa.Table) -> Iterator[None]:
-    con = store.con
-    for name, table in tables.items():
-        con.register(name, table)
-    try:
-        yield
-    finally:
-        for name in tables:
-            con.unregister(name)
-
-
-def _sql(store: Store, sql: str, params: list[Any], what: str) -> pa.Table:
-    try:
-        return store.con.sql(sql, params=params).to_arrow_table()
-    except Exception as exc:
-        raise DistillguardError(f"cannot read campaign {what}: {exc}", path=store.path) from exc
+def _member_events(
+    store: EventStore, members: pa.Table, columns: list[str], window: Window
+) -> pa.Table:
+    """``columns`` of the members' events in the window."""
+    ids = members["account_id"].to_pylist()
+    return store.events(columns, EventFilter(window=window, accounts=ids))
 
 
 #: A dotted quad as :func:`subnet_of` writes it back unchanged (no leading zeros).
@@ -108,18 +98,17 @@ _QUAD_NET: Final = (
 )
 
 
-def _subnets(store: Store, where: str, params: list[Any]) -> pa.Table:
+def _subnets(keys: pa.Table) -> pa.Table:
     """``ip -> net`` for the window's addresses that are not plain dotted quads.
 
     Plain IPv4 addresses (nearly all) get their /24 in SQL (:data:`_QUAD_NET`); the
     rest (IPv6, odd spellings) go through the subnet linker's own :func:`subnet_of`.
     """
-    rows = _sql(
-        store,
-        f"SELECT DISTINCT key FROM (SELECT * FROM profile_keys {where}) "
+    rows = query(
+        "SELECT DISTINCT key FROM keys "
         f"WHERE kind = 'ip' AND NOT regexp_full_match(key, '{_QUAD}')",
-        params,
-        "addresses",
+        what="campaign addresses",
+        keys=keys,
     )
     ips = [str(v) for v in rows.column(0).to_pylist()]
     return pa.table(
@@ -131,7 +120,7 @@ def _subnets(store: Store, where: str, params: list[Any]) -> pa.Table:
 
 
 def indicators(
-    store: Store,
+    store: EventStore,
     members: pa.Table,
     *,
     start: dt.date | None = None,
@@ -151,13 +140,13 @@ def indicators(
     """
     if members.num_rows == 0:
         return INDICATOR_SCHEMA.empty_table()
-    where, params = _window_clause(start, end)
+    window = Window(start, end)
     key_kinds = ", ".join(f"'{k}'" for k in _KEY_KIND.values())
     to_report = " ".join(f"WHEN '{v}' THEN '{k}'" for k, v in _KEY_KIND.items())
     templates = ", ".join(f"'{k}'" for k in TEMPLATE_KINDS)
-    ev_where = where.replace("day", "e.day")
+    keys = store.key_counts(list(_KEY_KIND.values()), window)
     sql = f"""
-        WITH pk AS (SELECT * FROM profile_keys {where}),
+        WITH pk AS (SELECT * FROM keys),
         k AS (
             SELECT account_id, CASE kind {to_report} END AS kind, key, n
             FROM pk WHERE kind IN ({key_kinds})
@@ -168,10 +157,7 @@ def indicators(
                 FROM pk LEFT JOIN dg_subnets s ON pk.key = s.ip WHERE pk.kind = 'ip'
             ) WHERE net IS NOT NULL
         ),
-        e AS (
-            SELECT e.account_id, e.org_id, e.account_tier
-            FROM events e SEMI JOIN dg_members m ON e.account_id = m.account_id {ev_where}
-        ),
+        e AS (SELECT account_id, org_id, account_tier FROM member_events),
         mk AS (
             SELECT m.campaign_id, k.kind, k.key,
                    count(DISTINCT k.account_id) AS accounts, sum(k.n) AS requests
@@ -208,13 +194,18 @@ def indicators(
         FROM top LEFT JOIN holders ON holders.kind = top.kind AND holders.key = top.key
         ORDER BY top.campaign_id, top.kind, top.rk
     """
-    with _registered(
-        store,
-        dg_members=members.select(["account_id", "campaign_id"]),
-        dg_subnets=_subnets(store, where, params),
-    ):
-        table = _sql(store, sql, params * 3, "indicators").cast(INDICATOR_SCHEMA)
-        texts = _template_texts(store, table, start, end)
+    member_ids = members.select(["account_id", "campaign_id"])
+    table = query(
+        sql,
+        what="campaign indicators",
+        keys=keys,
+        member_events=_member_events(
+            store, member_ids, ["account_id", "org_id", "account_tier"], window
+        ),
+        dg_members=member_ids,
+        dg_subnets=_subnets(keys),
+    ).cast(INDICATOR_SCHEMA)
+    texts = _template_texts(store, table, member_ids, window)
     if not texts:
         return table
     values = [
@@ -231,7 +222,7 @@ def indicators(
 
 
 def _template_texts(
-    store: Store, table: pa.Table, start: dt.date | None, end: dt.date | None
+    store: EventStore, table: pa.Table, members: pa.Table, window: Window
 ) -> dict[tuple[str, str, str], str]:
     """The fixed text of each listed template, from a few requests that carry it.
 
@@ -240,6 +231,9 @@ def _template_texts(
     prefix (suffix) is the text the operator's script adds around every task.  When
     the normalisation hid differences (digits, case, spacing) and the common part is
     short, one request's opening is shown instead, marked as an example.
+
+    The requests are the :data:`TEMPLATE_EXAMPLES` of each template with the smallest
+    hash of their event id (the same picks on every run); only their texts are read.
     """
     rows = [
         r
@@ -248,39 +242,48 @@ def _template_texts(
     ]
     if not rows:
         return {}
-    where, params = _window_clause(start, end)
-    ev_where = where.replace("day", "e.day")
-    cond = "AND" if ev_where else "WHERE"
     column = {
         "template_prefix": ("template_prefix", "user_text"),
         "template_suffix": ("template_suffix", "user_text"),
         "template_system": ("template_system", "system_text"),
     }
-    parts = []
-    for kind, (hash_col, text_col) in column.items():
-        parts.append(
-            f"""
-            SELECT t.campaign_id, t.kind, t.key,
-                   min_by(e.{text_col}, hash(e.event_id), {TEMPLATE_EXAMPLES}) AS texts
-            FROM events e
-            JOIN dg_members m ON e.account_id = m.account_id
-            JOIN dg_templates t ON t.campaign_id = m.campaign_id AND t.kind = '{kind}'
-                 AND t.key = e.{hash_col}
-            {ev_where} {cond} e.{text_col} IS NOT NULL
-            GROUP BY ALL
-            """
-        )
+    # The store keeps every request's user and system text (empty when absent, never
+    # null), so any request carrying the template is an example of it.
+    parts = [
+        f"""
+        SELECT t.campaign_id, t.kind, t.key,
+               min_by(e.event_id, hash(e.event_id), {TEMPLATE_EXAMPLES}) AS ids
+        FROM events e
+        JOIN dg_members m ON e.account_id = m.account_id
+        JOIN dg_templates t ON t.campaign_id = m.campaign_id AND t.kind = '{kind}'
+             AND t.key = e.{hash_col}
+        GROUP BY ALL
+        """
+        for kind, (hash_col, _) in column.items()
+    ]
     wanted = pa.Table.from_pylist(
         rows,
         schema=pa.schema(
             [("campaign_id", pa.string()), ("kind", pa.string()), ("key", pa.string())]
         ),
     )
-    with _registered(store, dg_templates=wanted):
-        found = _sql(store, " UNION ALL ".join(parts), params * 3, "templates")
+    events = _member_events(
+        store, members, ["event_id", "account_id", *(h for h, _ in column.values())], window
+    )
+    found = query(
+        " UNION ALL ".join(parts),
+        what="campaign templates",
+        events=events,
+        dg_members=members,
+        dg_templates=wanted,
+    ).to_pylist()
+    picked = sorted({i for r in found for i in r["ids"] or []})
+    text = store.events(["event_id", "user_text", "system_text"], event_ids=picked)
+    by_id = {r["event_id"]: r for r in text.to_pylist()}
     out: dict[tuple[str, str, str], str] = {}
-    for r in found.to_pylist():
-        texts = [str(t) for t in r["texts"] or [] if t]
+    for r in found:
+        col = column[r["kind"]][1]
+        texts = [str(by_id[i][col]) for i in r["ids"] or [] if i in by_id and by_id[i][col]]
         if texts:
             out[(r["campaign_id"], r["kind"], r["key"])] = fixed_text(texts, r["kind"])
     return out
@@ -322,7 +325,7 @@ def _common_prefix(texts: list[str]) -> str:
 
 
 def samples(
-    store: Store,
+    store: EventStore,
     members: pa.Table,
     *,
     start: dt.date | None = None,
@@ -338,16 +341,17 @@ def samples(
     """
     if members.num_rows == 0:
         return SAMPLE_SCHEMA.empty_table()
-    where, params = _window_clause(start, end)
-    ev_where = where.replace("day", "e.day")
-    sql = f"""
+    member_ids = members.select(["account_id", "campaign_id"])
+    window = Window(start, end)
+    events = _member_events(
+        store, member_ids, ["event_id", "account_id", "cot_elicitation"], window
+    )
+    picked = query(
+        f"""
         WITH ev AS (
-            SELECT m.campaign_id, e.account_id, e.ts, e.capability,
-                   coalesce(e.cot_elicitation, false) AS cot, e.model,
-                   left(e.user_text, {SAMPLE_CHARS + 1}) AS text,
-                   left(e.system_text, {SAMPLE_CHARS + 1}) AS system,
+            SELECT m.campaign_id, e.account_id, coalesce(e.cot_elicitation, false) AS cot,
                    hash(e.event_id) AS h, e.event_id
-            FROM events e JOIN dg_members m ON e.account_id = m.account_id {ev_where}
+            FROM events e JOIN dg_members m ON e.account_id = m.account_id
         ),
         one AS (
             SELECT * FROM ev
@@ -359,16 +363,33 @@ def samples(
                                          ORDER BY hash(account_id, cot), account_id) AS k
             FROM one
         )
-        SELECT campaign_id, account_id, ts, capability, cot, model, text, system
+        SELECT campaign_id, account_id, cot, event_id, k
         FROM picked WHERE k <= CASE WHEN cot THEN {int(cot)} ELSE {int(other)} END
-        ORDER BY campaign_id, cot DESC, k
-    """
-    with _registered(store, dg_members=members.select(["account_id", "campaign_id"])):
-        return _sql(store, sql, params, "sample prompts").cast(SAMPLE_SCHEMA)
+        """,
+        what="campaign sample picks",
+        events=events,
+        dg_members=member_ids,
+    )
+    details = store.events(
+        ["event_id", "ts", "capability", "model", "user_text", "system_text"],
+        event_ids=picked["event_id"].to_pylist(),
+        text_chars=SAMPLE_CHARS + 1,
+    )
+    return query(
+        """
+        SELECT p.campaign_id, p.account_id, d.ts, d.capability, p.cot, d.model,
+               d.user_text AS text, d.system_text AS system
+        FROM picked p JOIN details d USING (event_id)
+        ORDER BY p.campaign_id, p.cot DESC, p.k
+        """,
+        what="campaign sample prompts",
+        picked=picked,
+        details=details,
+    ).cast(SAMPLE_SCHEMA)
 
 
 def value_taken(
-    store: Store,
+    store: EventStore,
     members: pa.Table,
     *,
     start: dt.date | None = None,
@@ -378,17 +399,22 @@ def value_taken(
     and ``prompt_tokens``."""
     if members.num_rows == 0:
         return {}
-    where, params = _window_clause(start, end)
-    ev_where = where.replace("day", "e.day")
-    sql = f"""
+    member_ids = members.select(["account_id", "campaign_id"])
+    events = _member_events(
+        store, member_ids, ["account_id", "reasoning_tokens", "prompt_tokens"], Window(start, end)
+    )
+    table = query(
+        """
         SELECT m.campaign_id,
                count(*) FILTER (WHERE coalesce(e.reasoning_tokens, 0) > 0) AS reasoning_answers,
                coalesce(sum(e.prompt_tokens), 0) AS prompt_tokens
-        FROM events e JOIN dg_members m ON e.account_id = m.account_id {ev_where}
+        FROM events e JOIN dg_members m ON e.account_id = m.account_id
         GROUP BY m.campaign_id
-    """
-    with _registered(store, dg_members=members.select(["account_id", "campaign_id"])):
-        table = _sql(store, sql, params, "traffic")
+        """,
+        what="campaign traffic",
+        events=events,
+        dg_members=member_ids,
+    )
     return {
         str(r["campaign_id"]): {
             "reasoning_answers": int(r["reasoning_answers"]),
@@ -399,26 +425,12 @@ def value_taken(
 
 
 def scan_facts(
-    store: Store, *, start: dt.date | None = None, end: dt.date | None = None
+    store: EventStore, *, start: dt.date | None = None, end: dt.date | None = None
 ) -> dict[str, Any]:
     """The scanned window: ``n_events``, ``n_accounts``, ``first_ts``, ``last_ts`` and
     ``inputs`` (the files loaded into the store: path, rows, quarantined, loaded at)."""
-    where, params = _window_clause(start, end)
-    row = _sql(
-        store,
-        f"SELECT count(*) AS n_events, count(DISTINCT account_id) AS n_accounts, "
-        f"min(ts) AS first_ts, max(ts) AS last_ts FROM events {where}",
-        params,
-        "window",
-    ).to_pylist()[0]
-    files = _sql(
-        store,
-        "SELECT path, rows_good, rows_inserted, rows_quarantined, loaded_at FROM files "
-        "ORDER BY loaded_at, path",
-        [],
-        "inputs",
-    ).to_pylist()
-    return {**row, "inputs": files}
+    row = store.event_summary(EventFilter(window=Window(start, end)))
+    return {**row, "inputs": store.loaded_files().to_pylist()}
 
 
 def counts_by(table: pa.Table, column: str) -> Mapping[str, int]:

@@ -18,7 +18,11 @@
    like the benign baseline, so they are not reported.
 4. **Lift members.**  Each member's score becomes at least the campaign's score times
    its *membership*: the share of its link weight that stays inside the campaign.  A
-   loosely attached account is lifted less.
+   loosely attached account is lifted less.  This is step 2 of the verdict pipeline
+   (:meth:`distillguard.scoring.verdicts.Verdicts.lift`): :func:`find_campaigns`
+   finds the campaigns, the pipeline lifts and judges the accounts once.
+
+Everything is read through the store protocol (:class:`~distillguard.store.EventStore`).
 
 >>> CampaignConfig().flag_verdict
 'restrict'
@@ -39,11 +43,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from distillguard.arrowsql import query
 from distillguard.campaigns.links import LinkContext, Linker, available, create
 from distillguard.errors import DistillguardError
-from distillguard.ingest.store import Store, _window_clause
 from distillguard.scoring.features import shrunk
-from distillguard.scoring.risk import Calibration, ScoringConfig, judged, score_profiles
+from distillguard.scoring.risk import Calibration, ScoringConfig, score_accounts
+from distillguard.scoring.verdicts import Verdicts
+from distillguard.store import EventFilter, EventStore, Window
 
 #: Columns of the link table (one row per linked pair and link type).
 LINK_SCHEMA: Final = pa.schema(
@@ -119,32 +125,32 @@ class CampaignResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _views(store: Store, start: dt.date | None, end: dt.date | None) -> int:
-    """Temp views the linkers read: the window's events, keys and each account's org."""
-    con = store.con
-    where, params = _window_clause(start, end)
+@dataclass
+class CampaignFinding:
+    """Campaigns found, before any account is judged (see :func:`find_campaigns`)."""
 
-    def lit(v: object) -> str:
-        return f"DATE '{v}'"
+    #: One row per campaign (:data:`CAMPAIGN_SCHEMA`).
+    campaigns: pa.Table
+    #: ``account_id, group_id, membership`` of every campaign member.
+    members: pa.Table
+    #: ``account_id`` (the campaign id), ``score``: each campaign scored as one account.
+    scores: pa.Table
+    links: pa.Table
+    #: account_id, group_id of every clustered account (campaigns and benign groups).
+    groups: pa.Table
+    timings: dict[str, float] = field(default_factory=dict)
 
-    # Views cannot take parameters: inline the (date) bounds.
-    w = where
-    for p in params:
-        w = w.replace("?", lit(p), 1)
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW win_keys AS SELECT * FROM profile_keys {w}"
-    ).fetchall()
-    con.execute(f"CREATE OR REPLACE TEMP VIEW win_events AS SELECT * FROM events {w}").fetchall()
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE account_orgs AS "
-        "SELECT account_id, arg_max(org_id, ts) AS org_id FROM win_events GROUP BY account_id"
-    ).fetchall()
-    rows = con.execute("SELECT count(*) FROM account_orgs").fetchall()
-    return int(rows[0][0]) if rows else 0
+    def lift(self, verdicts: Verdicts) -> None:
+        """Step 2 of the verdict pipeline: lift the members in ``verdicts``."""
+        verdicts.lift(self.members, self.scores)
+
+    def result(self, accounts: pa.Table) -> CampaignResult:
+        """With the judged ``accounts`` table (which has the campaign columns)."""
+        return CampaignResult(self.campaigns, accounts, self.links, self.groups, self.timings)
 
 
 def build_links(
-    store: Store,
+    store: EventStore,
     linkers: Sequence[Linker],
     *,
     start: dt.date | None = None,
@@ -152,8 +158,7 @@ def build_links(
     on_step: Callable[[str], None] | None = None,
 ) -> pa.Table:
     """Every linker's pairs, as :data:`LINK_SCHEMA` (``weight`` = linker weight x strength)."""
-    n_accounts = _views(store, start, end)
-    ctx = LinkContext(con=store.con, n_accounts=n_accounts)
+    ctx = LinkContext.read(store, Window(start, end))
     parts = []
     for linker in linkers:
         if on_step is not None:
@@ -299,9 +304,8 @@ def _group_ids(names: np.ndarray, member: np.ndarray) -> np.ndarray:
     return np.array([ids[g] for g in member.tolist()], dtype=object)
 
 
-def detect_campaigns(
-    store: Store,
-    accounts: pa.Table,
+def find_campaigns(
+    store: EventStore,
     calibration: Calibration,
     *,
     cfg: CampaignConfig | None = None,
@@ -309,8 +313,8 @@ def detect_campaigns(
     start: dt.date | None = None,
     end: dt.date | None = None,
     on_step: Callable[[str], None] | None = None,
-) -> CampaignResult:
-    """Link, cluster and score; return campaigns and ``accounts`` with campaign columns."""
+) -> CampaignFinding:
+    """Link, cluster and score groups; return the campaigns and their members."""
     import time
 
     cfg = cfg or CampaignConfig()
@@ -334,21 +338,48 @@ def detect_campaigns(
         on_step("score groups")
     threshold = calibration.thresholds[cfg.flag_verdict]
     w_sys = cfg.system_cot_weight
-    group_scores = _score_groups(store, groups, calibration, scoring, start, end, w_sys)
+    window = Window(start, end)
+    group_scores = _score_groups(store, groups, calibration, scoring, window, w_sys)
     flagged_ids = group_scores.filter(pc.greater_equal(group_scores["score"], threshold))[
         "account_id"
     ].to_pylist()
     members = merge_and_prune(groups, links, set(flagged_ids), cfg)
     # Merging and pruning change who is inside: score the campaigns as they now stand.
-    flagged = _score_groups(store, members, calibration, scoring, start, end, w_sys)
+    flagged = _score_groups(store, members, calibration, scoring, window, w_sys)
     flagged = flagged.filter(pc.greater_equal(flagged["score"], threshold))
     members = members.filter(pc.is_in(members["group_id"], flagged["account_id"].cast(pa.string())))
-    lifted = lift_members(accounts, members, flagged, calibration)
-    campaigns = describe_campaigns(store, flagged, members, links, lifted, start, end)
+    campaigns = describe_campaigns(store, flagged, members, links, start, end)
     timings["score_s"] = time.perf_counter() - t2
-    return CampaignResult(
-        campaigns=campaigns, accounts=lifted, links=links, groups=groups, timings=timings
+    return CampaignFinding(
+        campaigns=campaigns,
+        members=members,
+        scores=flagged,
+        links=links,
+        groups=groups,
+        timings=timings,
     )
+
+
+def detect_campaigns(
+    store: EventStore,
+    accounts: pa.Table,
+    calibration: Calibration,
+    *,
+    cfg: CampaignConfig | None = None,
+    scoring: ScoringConfig | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> CampaignResult:
+    """:func:`find_campaigns`, and ``accounts`` (an accounts table) with the members
+    lifted and the campaign columns: the verdict pipeline resumed from that table
+    (a scan runs the pipeline itself, see :mod:`distillguard.scan`)."""
+    found = find_campaigns(
+        store, calibration, cfg=cfg, scoring=scoring, start=start, end=end, on_step=on_step
+    )
+    verdicts = Verdicts.from_table(accounts, calibration)
+    found.lift(verdicts)
+    return found.result(verdicts.table())
 
 
 def merge_and_prune(
@@ -467,38 +498,12 @@ def merge_and_prune(
     return out.filter(pc.is_in(out["group_id"], big["group_id"]))
 
 
-def rescored(
-    table: pa.Table,
-    score: np.ndarray,
-    reasons: list[list[str]],
-    calibration: Calibration,
-    kinds: dict[str, np.ndarray] | None = None,
-) -> pa.Table:
-    """``table`` with new scores, and the risk, verdicts and reasons that go with them.
-
-    Verdicts come from :func:`~distillguard.scoring.risk.judged`, the rule every
-    scoring path shares: a block needs the account's own ``requests`` or independent
-    evidence (``kinds``, such as campaign membership).
-    """
-    requests = table["requests"].to_numpy().astype(np.float64)
-    verdicts, reasons = judged(calibration, score, requests, reasons, kinds)
-    for name, col in (
-        ("score", pa.array(score)),
-        ("risk", pa.array(calibration.risk(score))),
-        ("verdict", pa.array(verdicts, pa.string())),
-        ("reasons", pa.array(reasons, pa.list_(pa.string()))),
-    ):
-        table = table.set_column(table.schema.get_field_index(name), name, col)
-    return table
-
-
 def _score_groups(
-    store: Store,
+    store: EventStore,
     groups: pa.Table,
     calibration: Calibration,
     scoring: ScoringConfig | None,
-    start: dt.date | None,
-    end: dt.date | None,
+    window: Window,
     weight: float = 0.0,
 ) -> pa.Table:
     """Each group's merged profile scored like an account (``account_id`` = group id)."""
@@ -513,20 +518,16 @@ def _score_groups(
                 "reasons": pa.array([], pa.list_(pa.string())),
             }
         )
-    profiles = store.profile_table(start, end, groups=groups)
-    scored = score_profiles(profiles, calibration, scoring)
-    return _add_system_cot(store, groups, scored, calibration, weight, start, end)
+    profiles = store.profile_table(window.start, window.end, groups=groups)
+    scored = score_accounts(profiles, calibration, scoring)
+    if weight != 0 and len(scored):
+        _add_system_cot(store, groups, scored, weight, window)
+    return scored.table()
 
 
 def _add_system_cot(
-    store: Store,
-    groups: pa.Table,
-    scored: pa.Table,
-    calibration: Calibration,
-    weight: float,
-    start: dt.date | None,
-    end: dt.date | None,
-) -> pa.Table:
+    store: EventStore, groups: pa.Table, scored: Verdicts, weight: float, window: Window
+) -> None:
     """Add the group-level term for reasoning demanded in system prompts.
 
     One application putting "show your reasoning" in its system prompt is ordinary,
@@ -538,136 +539,74 @@ def _add_system_cot(
     speak for the rest by volume.
     The baseline is the share of accounts outside every group sending any such prompt.
     """
-    if weight == 0 or scored.num_rows == 0:
-        return scored
-    con = store.con
-    where, params = _window_clause(start, end)
-    con.register("sysgroups", groups.select(["account_id", "group_id"]))
-    try:
-        rows = con.sql(
-            f"""
-            WITH e AS (
-                SELECT account_id,
-                       cot_elicitation_system AND NOT cot_elicitation
-                           AND NOT coalesce(benchmark_match, false) AS hit
-                FROM events {where}
-            )
-            SELECT coalesce(g.group_id, '') AS group_id, count(DISTINCT e.account_id) AS n,
-                   count(DISTINCT e.account_id) FILTER (WHERE hit) AS k
-            FROM e LEFT JOIN sysgroups g USING (account_id) GROUP BY ALL
-            """,
-            params=params,
-        ).fetchall()
-    except Exception as exc:
-        raise DistillguardError(f"cannot count system prompts: {exc}", path=store.path) from exc
-    finally:
-        con.unregister("sysgroups")
-    counts = {str(g): (int(n), int(k)) for g, n, k in rows}
+    events = store.events(
+        ["account_id", "cot_elicitation_system", "cot_elicitation", "benchmark_match"],
+        EventFilter(window=window),
+    )
+    rows = query(
+        """
+        WITH e AS (
+            SELECT account_id,
+                   cot_elicitation_system AND NOT cot_elicitation
+                       AND NOT coalesce(benchmark_match, false) AS hit
+            FROM events
+        )
+        SELECT coalesce(g.group_id, '') AS group_id, count(DISTINCT e.account_id) AS n,
+               count(DISTINCT e.account_id) FILTER (WHERE hit) AS k
+        FROM e LEFT JOIN sysgroups g USING (account_id) GROUP BY ALL
+        """,
+        what="system prompts",
+        events=events,
+        sysgroups=groups.select(["account_id", "group_id"]),
+    ).to_pylist()
+    counts = {str(r["group_id"]): (int(r["n"]), int(r["k"])) for r in rows}
     n0, k0 = counts.pop("", (0, 0))
     p0 = k0 / n0 if n0 else 0.0
-    ids = scored["account_id"].to_pylist()
+    ids = scored.base["account_id"].to_pylist()
     n = np.array([counts.get(g, (0, 0))[0] for g in ids], dtype=np.float64)
     k = np.array([counts.get(g, (0, 0))[1] for g in ids], dtype=np.float64)
     term = weight * np.maximum(0.0, shrunk(k, n, p0) - p0)
-    score = scored["score"].to_numpy().astype(np.float64) + term
-    reasons = [list(r) for r in scored["reasons"].to_pylist()]
-    for i in np.flatnonzero(term > 0.05):
-        reasons[i].insert(
-            1,
+    lines = {
+        int(i): (
             f"{k[i] / n[i]:.0%} of its accounts send a system prompt demanding the "
-            f"model's reasoning (accounts outside groups: {p0:.1%})",
+            f"model's reasoning (accounts outside groups: {p0:.1%})"
         )
-    return rescored(scored, score, reasons, calibration)
-
-
-def lift_members(
-    accounts: pa.Table, members: pa.Table, campaigns: pa.Table, calibration: Calibration
-) -> pa.Table:
-    """``accounts`` with ``campaign_id``, ``membership`` and scores lifted by campaigns."""
-    # A table that already went through campaign detection is lifted afresh.
-    accounts = accounts.drop_columns(
-        [c for c in ("campaign_id", "membership") if c in accounts.column_names]
-    )
-    ids = accounts["account_id"].to_pylist()
-    pos = {a: i for i, a in enumerate(ids)}
-    n = len(ids)
-    camp = [None] * n
-    share = np.zeros(n)
-    score = accounts["score"].to_numpy().astype(np.float64).copy()
-    cscore = dict(
-        zip(campaigns["account_id"].to_pylist(), campaigns["score"].to_pylist(), strict=True)
-    )
-    csize: dict[str, int] = {}
-    for gid in members["group_id"].to_pylist():
-        csize[gid] = csize.get(gid, 0) + 1
-    reasons = [list(r) for r in accounts["reasons"].to_pylist()]
-    for a, gid, m in zip(
-        members["account_id"].to_pylist(),
-        members["group_id"].to_pylist(),
-        members["membership"].to_pylist(),
-        strict=True,
-    ):
-        i = pos.get(a)
-        if i is None:
-            continue
-        camp[i] = gid
-        share[i] = m
-        # Half or more of an account's link weight inside the campaign is full
-        # membership: an account also seen on a busy shared network is no less a member.
-        lifted = float(cscore[gid]) * min(1.0, 2.0 * float(m))
-        line = (
-            f"member of campaign {gid} ({csize[gid]:,} linked accounts, campaign score "
-            f"{float(cscore[gid]):.2f}; {m:.0%} of this account's links are inside it)"
-        )
-        if lifted > score[i]:
-            score[i] = lifted
-            reasons[i].insert(1, line)
-        else:
-            reasons[i].append(line)
-    # Membership is evidence from outside the member's own few requests (the
-    # campaign's pooled traffic and the links that tie it in), so a member may be
-    # blocked on fewer requests than a lone account.
-    member = np.array([c is not None for c in camp], dtype=bool)
-    out = rescored(accounts, score, reasons, calibration, {"campaign": member})
-    out = out.append_column("campaign_id", pa.array(camp, pa.string()))
-    out = out.append_column("membership", pa.array(share))
-    order = np.argsort(-score, kind="stable")
-    return out.take(pa.array(order))
+        for i in np.flatnonzero(term > 0.05)
+    }
+    scored.add_term(term, lines)
 
 
 def describe_campaigns(
-    store: Store,
+    store: EventStore,
     flagged: pa.Table,
     members: pa.Table,
     links: pa.Table,
-    accounts: pa.Table,
     start: dt.date | None,
     end: dt.date | None,
 ) -> pa.Table:
     """One row per campaign: size, traffic, span, capabilities, tokens, evidence, reasons."""
-    con = store.con
     cap_counts = ", ".join(
         f"count(*) FILTER (WHERE capability = '{c}') AS cap_{c}" for c in CAPABILITIES
     )
-    con.register("cmembers", members)
-    try:
-        where, params = _window_clause(start, end)
-        traffic = con.sql(
-            f"""
-            SELECT m.group_id, count(*) AS n_events, min(ts) AS first_ts, max(ts) AS last_ts,
-                   coalesce(sum(completion_tokens), 0) AS completion_tokens,
-                   coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens,
-                   count(*) FILTER (WHERE cot_elicitation) AS cot_events,
-                   {cap_counts}
-            FROM (SELECT * FROM events {where}) e JOIN cmembers m USING (account_id)
-            GROUP BY m.group_id
-            """,
-            params=params,
-        ).to_arrow_table()
-    except Exception as exc:
-        raise DistillguardError(f"cannot describe campaigns: {exc}", path=store.path) from exc
-    finally:
-        con.unregister("cmembers")
+    events = store.events(
+        ["account_id", "ts", "completion_tokens", "reasoning_tokens", "cot_elicitation",
+         "capability"],
+        EventFilter(window=Window(start, end), accounts=members["account_id"].to_pylist()),
+    )  # fmt: skip
+    traffic = query(
+        f"""
+        SELECT m.group_id, count(*) AS n_events, min(ts) AS first_ts, max(ts) AS last_ts,
+               coalesce(sum(completion_tokens), 0) AS completion_tokens,
+               coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens,
+               count(*) FILTER (WHERE cot_elicitation) AS cot_events,
+               {cap_counts}
+        FROM events e JOIN cmembers m USING (account_id)
+        GROUP BY m.group_id
+        """,
+        what="campaign traffic",
+        events=events,
+        cmembers=members,
+    )
     by_group = {r["group_id"]: r for r in traffic.to_pylist()}
     member_of = dict(
         zip(members["account_id"].to_pylist(), members["group_id"].to_pylist(), strict=True)
@@ -797,9 +736,10 @@ __all__ = [
     "CAMPAIGN_SCHEMA",
     "LINK_SCHEMA",
     "CampaignConfig",
+    "CampaignFinding",
     "CampaignResult",
     "build_links",
     "cluster",
     "detect_campaigns",
-    "lift_members",
+    "find_campaigns",
 ]

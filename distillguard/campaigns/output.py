@@ -10,13 +10,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from distillguard.arrowsql import query
 from distillguard.campaigns import casefile
 from distillguard.campaigns.detect import CampaignResult
 from distillguard.campaigns.report import CampaignView, ScanContext, render_index, render_report
-from distillguard.errors import DistillguardError
 from distillguard.ingest.quarantine import atomic_open
-from distillguard.ingest.store import Store, _window_clause
 from distillguard.scoring.risk import Calibration
+from distillguard.store import EventFilter, EventStore, Window
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
@@ -43,7 +43,7 @@ def campaign_links(result: CampaignResult) -> pa.Table:
 
 
 def views(
-    store: Store,
+    store: EventStore,
     result: CampaignResult,
     links: pa.Table,
     *,
@@ -55,31 +55,32 @@ def views(
     if camps.num_rows == 0:
         return []
     members = result.accounts.filter(pc.is_valid(result.accounts["campaign_id"]))
-    con = store.con
-    con.register("vmembers", members.select(["account_id", "campaign_id"]))
-    where, params = _window_clause(start, end)
-    try:
-        timeline = con.sql(
-            f"""
-            SELECT m.campaign_id, time_bucket(INTERVAL 1 HOUR, ts) AS hour, count(*) AS n,
-                   count(*) FILTER (WHERE cot_elicitation) AS n_cot
-            FROM (SELECT * FROM events {where}) e JOIN vmembers m USING (account_id)
-            GROUP BY ALL ORDER BY m.campaign_id, hour
-            """,
-            params=params,
-        ).to_arrow_table()
-        spans = con.sql(
-            f"""
-            SELECT account_id, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts
-            FROM (SELECT * FROM events {where}) e JOIN vmembers m USING (account_id)
-            GROUP BY account_id
-            """,
-            params=params,
-        ).to_arrow_table()
-    except Exception as exc:
-        raise DistillguardError(f"cannot read campaign traffic: {exc}", path=store.path) from exc
-    finally:
-        con.unregister("vmembers")
+    vmembers = members.select(["account_id", "campaign_id"])
+    events = store.events(
+        ["account_id", "ts", "cot_elicitation"],
+        EventFilter(window=Window(start, end), accounts=vmembers["account_id"].to_pylist()),
+    )
+    timeline = query(
+        """
+        SELECT m.campaign_id, time_bucket(INTERVAL 1 HOUR, ts) AS hour, count(*) AS n,
+               count(*) FILTER (WHERE cot_elicitation) AS n_cot
+        FROM events e JOIN vmembers m USING (account_id)
+        GROUP BY ALL ORDER BY m.campaign_id, hour
+        """,
+        what="campaign timelines",
+        events=events,
+        vmembers=vmembers,
+    )
+    spans = query(
+        """
+        SELECT account_id, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts
+        FROM events e JOIN vmembers m USING (account_id)
+        GROUP BY account_id
+        """,
+        what="campaign members' traffic",
+        events=events,
+        vmembers=vmembers,
+    )
     span_of = {r["account_id"]: r for r in spans.to_pylist()}
     member_ids = members.select(["account_id", "campaign_id"])
     shared = casefile.indicators(store, member_ids, start=start, end=end)
@@ -160,7 +161,7 @@ def views(
 
 
 def scan_context(
-    store: Store,
+    store: EventStore,
     result: CampaignResult,
     out: Path,
     *,
@@ -200,13 +201,13 @@ def scan_context(
         },
         window=window,
         out_dir=str(out),
-        store=str(store.path),
+        store=store.location,
         accounts_file=str(out / "accounts.parquet"),
     )
 
 
 def write_campaigns(
-    store: Store,
+    store: EventStore,
     result: CampaignResult,
     out: Path,
     *,

@@ -22,6 +22,7 @@ from distillguard.config import build
 from distillguard.errors import DistillguardError
 from distillguard.gateway.policy import Policy, PolicyError, Rule, Subject, decide, load_policy
 from distillguard.gateway.policy import load_policy_text as _load_policy_text
+from distillguard.gateway.state import AccountView
 from distillguard.yamlio import load_yaml_file, load_yaml_text
 
 #: Placeholders the action texts may use.
@@ -213,11 +214,14 @@ def gateway_outcomes(
             account_id=str(m["account_id"]),
             tier=None,
             created_at=None,
-            view={
-                "batch_risk": repr(float(risk)) if isinstance(risk, int | float) else "",
-                "batch_verdict": verdict,
-                "campaign_id": campaign_id,
-            },
+            # As the gateway reads what a sync stored.
+            view=AccountView.parse(
+                {
+                    "batch_risk": repr(float(risk)) if isinstance(risk, int | float) else "",
+                    "batch_verdict": verdict,
+                    "campaign_id": campaign_id,
+                }
+            ),
         )
         rule = decide(policy, subject, watch, now)
         name = _NO_RULE if rule is None else rule.name

@@ -6,14 +6,13 @@ Three questions, answered on real text rather than on the simulator's traffic:
     ``benchmark``, ``seed_task`` or ``self_instruct``, sampled with the seed), half of
     them first put inside an operator's harvest template, wrapped in every template of
     each *held-out* elicitation family: recall per family and overall.  The held-out
-    families are :data:`~distillguard.evaluate.cot_heldout.HELDOUT_FAMILIES` (version
-    :data:`~distillguard.evaluate.cot_heldout.HELDOUT_VERSION`, written blind to the
-    signal; the report names the version).  Recall on development data is reported
-    too, labelled as such: all of the simulator's families
+    families are the blind set ``data/eval/cot/heldout_v4.yaml``
+    (:func:`~distillguard.evaluate.cot_catalogs.heldout`, outside the package, written
+    blind to the signal; the report names its version).  Recall on development data is
+    reported too, labelled as such: all of the simulator's families
     (:data:`~distillguard.sim.elicitation.FAMILIES`, development data since the v1
-    held-out split was spent on 2026-11-26), and the spent held-out set v2
-    (:data:`~distillguard.evaluate.cot_spent_v2.HELDOUT_V2`) and v3
-    (:data:`~distillguard.evaluate.cot_spent_v3.HELDOUT_V3`), both spent on 2026-11-27
+    held-out split was spent on 2026-11-26), and the spent former held-out sets v2 and
+    v3 (:func:`~distillguard.evaluate.cot_catalogs.spent_set`), both spent on 2026-11-27
     and trained on since.
 (b) **Flag rate on benign prompts.**  The *test* half of ShareGPT user turns (the
     half not used to tune the threshold; halves split by a hash of the conversation
@@ -52,6 +51,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from distillguard.evaluate import cot_catalogs
 from distillguard.schema import EVENT_SCHEMA, MESSAGES_TYPE
 from distillguard.signals.base import EventBatch
 from distillguard.signals.cot_elicitation import CotElicitation
@@ -261,8 +261,8 @@ class CotReport:
     threshold: float
     seed: int
     n_tasks: int
-    #: Which held-out family set ``heldout`` was measured on.
-    heldout_version: str = field(default_factory=lambda: _heldout()[1])
+    #: Which held-out family set ``heldout`` was measured on (set when it is).
+    heldout_version: str = ""
     heldout: list[FamilyResult] = field(default_factory=list)
     dev: list[FamilyResult] = field(default_factory=list)
     #: The spent v2 and v3 families (development data: trained on).
@@ -364,18 +364,17 @@ def _examples(texts: Sequence[str], mask: np.ndarray) -> list[str]:
 
 
 def _heldout() -> tuple[tuple[elicitation.ElicitationFamily, ...], str]:
-    """The held-out families and their version, imported only when measured.
+    """The held-out families and their version, read only when measured.
 
     The data helpers of this module (ShareGPT halves, harvest tasks, hard negatives)
-    are development data too; importing them must not load the test set.
+    are development data too; importing or calling them must not read the test set.
     """
-    from distillguard.evaluate.cot_heldout import HELDOUT_FAMILIES, HELDOUT_VERSION
-
-    return HELDOUT_FAMILIES, HELDOUT_VERSION
+    catalog = cot_catalogs.heldout()
+    return catalog.families, catalog.version
 
 
 def heldout_families() -> tuple[elicitation.ElicitationFamily, ...]:
-    """The held-out families recall is measured on (``cot_heldout.HELDOUT_FAMILIES``).
+    """The held-out families recall is measured on (the blind set, read by path).
 
     >>> len(heldout_families()) >= 24
     True
@@ -393,23 +392,17 @@ def family_recall(
 ) -> tuple[list[FamilyResult], list[str]]:
     """Recall per family of one split, and missed prompts.
 
-    ``"heldout"`` is the evaluation-only ``cot_heldout.HELDOUT_FAMILIES``; ``"dev"`` is
-    every family of the simulator's catalog; ``"spent_v2"`` and ``"spent_v3"`` are the
-    spent sets (development data).  All are wrapped around the same sampled tasks.
+    ``"heldout"`` is the evaluation-only blind set; ``"dev"`` is every family of the
+    simulator's catalog; ``"spent_v2"`` and ``"spent_v3"`` are the spent sets
+    (development data).  All are wrapped around the same sampled tasks.
     """
     results: list[FamilyResult] = []
     missed: list[str] = []
     tasks = harvest_tasks(corpus, n_tasks, np.random.default_rng(seed))
     if split == "heldout":
         families = heldout_families()
-    elif split == "spent_v2":
-        from distillguard.evaluate.cot_spent_v2 import HELDOUT_V2
-
-        families = HELDOUT_V2
-    elif split == "spent_v3":
-        from distillguard.evaluate.cot_spent_v3 import HELDOUT_V3
-
-        families = HELDOUT_V3
+    elif split in ("spent_v2", "spent_v3"):
+        families = cot_catalogs.spent_set(split.removeprefix("spent_")).families
     else:
         families = elicitation.select_families(split)
     for fam in families:
@@ -443,7 +436,9 @@ def evaluate_cot(
     sig = signal or CotElicitation()
     corpus = corpus or load_corpus()
     rng = np.random.default_rng(seed)
-    report = CotReport(threshold=sig.threshold, seed=seed, n_tasks=n_tasks)
+    report = CotReport(
+        threshold=sig.threshold, seed=seed, n_tasks=n_tasks, heldout_version=_heldout()[1]
+    )
     report.heldout, report.missed_heldout = family_recall(
         sig, corpus, "heldout", seed=seed, n_tasks=n_tasks
     )

@@ -71,7 +71,7 @@ from distillguard.gateway.proxy import (
 )
 from distillguard.gateway.routes import METHODS, Limits, Router, RouteSpec
 from distillguard.gateway.scorer import Pending, Scorer, make_scorer
-from distillguard.gateway.state import MemoryState, State, StateUnavailable
+from distillguard.gateway.state import AccountView, MemoryState, State, StateUnavailable
 from distillguard.gateway.strip import SSEStripper, response_usage, strip_response, usage_tokens
 from distillguard.gateway.sync import account_views, push_views
 from distillguard.gateway.upstream import Upstream, UpstreamError, UpstreamResponse, make_upstream
@@ -687,11 +687,16 @@ class Gateway:
 
     # ------------------------------------------------------------- model routes
     def _subject(self, call: _Call, view: Mapping[str, str], state_ok: bool) -> Subject:
+        """What the rules see: the stored view parsed once into typed values."""
         info = call.info
         assert info is not None
+        typed = AccountView.parse(view)
+        if typed.invalid:
+            # Read as unset (rules on them do not match); the record says so.
+            call.record["view_invalid"] = list(typed.invalid)
         return Subject(
             account_id=info.account_id, tier=info.tier, created_at=info.created_at,
-            view=view, unknown_key=call.unknown, state_ok=state_ok,
+            view=typed, unknown_key=call.unknown, state_ok=state_ok,
         )  # fmt: skip
 
     async def _model(

@@ -32,6 +32,7 @@ from typing import Final, Literal
 from distillguard.config import build
 from distillguard.errors import DistillguardError
 from distillguard.gateway.routes import Limits, RouteSpec
+from distillguard.gateway.state import AccountView
 from distillguard.yamlio import YamlDoc, load_yaml_file, load_yaml_text
 
 Action = Literal["allow", "throttle", "require_verification", "block"]
@@ -202,18 +203,23 @@ def load_policy(path: str | Path | None = None) -> Policy:
 
 @dataclass(frozen=True)
 class Subject:
-    """What a rule can look at for one request (built per request, never shared)."""
+    """What a rule can look at for one request (built per request, never shared).
+
+    ``view`` is the account view, typed (:class:`~distillguard.gateway.state.AccountView`,
+    parsed once from what the state store holds): conditions compare its values, and
+    a condition on a field the view does not have (unset, or stored unreadable) does
+    not hold.
+    """
 
     account_id: str
     tier: str | None
     created_at: dt.datetime | None
-    view: Mapping[str, str]
+    view: AccountView = field(default_factory=AccountView)
     unknown_key: bool = False
     state_ok: bool = True
 
     def risk(self) -> float | None:
-        v = self.view.get("risk")
-        return float(v) if v else None
+        return self.view.risk
 
 
 def matches(
@@ -231,15 +237,15 @@ def matches(
             return False
         if when.risk_below is not None and r >= when.risk_below:
             return False
-    if when.verdict_in is not None and view.get("verdict") not in when.verdict_in:
+    if when.verdict_in is not None and view.verdict not in when.verdict_in:
         return False
-    if when.batch_verdict_in is not None and view.get("batch_verdict") not in when.batch_verdict_in:
+    if when.batch_verdict_in is not None and view.batch_verdict not in when.batch_verdict_in:
         return False
-    if when.batch_risk_at_least is not None:
-        br = view.get("batch_risk")
-        if not br or float(br) < when.batch_risk_at_least:
-            return False
-    campaign = view.get("campaign_id") or None
+    if when.batch_risk_at_least is not None and (
+        view.batch_risk is None or view.batch_risk < when.batch_risk_at_least
+    ):
+        return False
+    campaign = view.campaign_id
     if when.in_campaign is not None and (
         not s.state_ok or (campaign is not None) != when.in_campaign
     ):
@@ -256,8 +262,8 @@ def matches(
         if (now - s.created_at).total_seconds() / 86_400 >= when.account_age_days_below:
             return False
     if when.min_requests is not None:
-        n = view.get("requests")
-        if not n or float(n) < when.min_requests:
+        n = view.requests
+        if n is None or n < when.min_requests:
             return False
     return True
 

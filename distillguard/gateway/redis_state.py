@@ -2,17 +2,22 @@
 
 Layout (``prefix`` defaults to ``dg:``):
 
-- ``{prefix}p:{account}`` hash, field ``{day}|{column}``: profile parts
-  (``first_ts``/``last_ts`` as integer microseconds);
+- ``{prefix}p:{account}`` hash, field ``{day}|{part}``: profile parts
+  (timestamps as integer microseconds; a latest-value part as ``{at}|{value}``);
 - ``{prefix}k:{account}`` hash, field ``{day}|{kind}|{key}``: key counts;
-- ``{prefix}a:{account}`` hash: account attributes and the account view;
+- ``{prefix}t:{account}`` sorted set: the account's distinct event times
+  (microseconds), which the gap parts need;
+- ``{prefix}a:{account}`` hash: the account view;
 - ``{prefix}tb:{bucket}`` hash: a token bucket (``tokens``, ``ts``);
 - ``{prefix}meta`` hash: what the gateways keep about the store (which version of
   the batch results it holds).
 
 Updates that read before they write run as Lua scripts, so concurrent replicas
-never lose an update: the day's ``last_ts`` swap (which the gap parts need) and
-the token bucket (which uses the Redis clock, so replicas agree on time).
+never lose an update: an event's fold (its time inserted among the day's, its
+neighbours returned for the gap parts, min/max/latest parts compared and set) and
+the token bucket (which uses the Redis clock, so replicas agree on time).  Sums
+and key counts are plain increments.  What each part is and how it folds comes
+from :mod:`distillguard.profiles.fold`; nothing here names a part.
 
 When Redis cannot be reached every call raises
 :class:`~.state.StateUnavailable` quickly: after a connection failure the backend
@@ -36,24 +41,55 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from distillguard.gateway.online import FoldItem, RawProfile, gap_parts
 from distillguard.gateway.state import State, StateSpec, StateUnavailable
+from distillguard.profiles.fold import (
+    FoldItem,
+    RawProfile,
+    day_bounds_us,
+    decode_pick,
+    encode_number,
+    encode_pick,
+)
 
 T = TypeVar("T")
 
 #: Slow calls in a row (timeouts, waits for a connection) that start the cool-down.
 _TRIP = 3
 
-# Swap the day's last_ts (keeping the max) and lower first_ts; return the old last_ts.
-_SWAP_TS = """
-local l = ARGV[1] .. '|last_ts'
-local f = ARGV[1] .. '|first_ts'
-local ts = tonumber(ARGV[2])
-local prev = redis.call('HGET', KEYS[1], l)
-if (not prev) or tonumber(prev) < ts then redis.call('HSET', KEYS[1], l, ARGV[2]) end
-local first = redis.call('HGET', KEYS[1], f)
-if (not first) or tonumber(first) > ts then redis.call('HSET', KEYS[1], f, ARGV[2]) end
-return prev
+# One event's order-dependent fold, atomic.  KEYS: parts hash, times sorted set.
+# ARGV: day, ts, day start, day end (exclusive; microseconds), then (op, part, value)
+# triples with op min | max | latest.  Inserts ts among the account's times and
+# returns its neighbours in the day: the latest time <= ts and the earliest > ts.
+# A latest pick is "at|value": the later at wins, then the greater value byte by
+# byte (UTF-8 bytes order as code points do, as in Python and DuckDB).
+_FOLD = """
+local function later(a, b)
+  local i, j = string.find(a, '|', 1, true), string.find(b, '|', 1, true)
+  local ta, tb = tonumber(string.sub(a, 1, i - 1)), tonumber(string.sub(b, 1, j - 1))
+  if ta ~= tb then return ta > tb end
+  local va, vb = string.sub(a, i + 1), string.sub(b, j + 1)
+  for k = 1, math.min(#va, #vb) do
+    local x, y = string.byte(va, k), string.byte(vb, k)
+    if x ~= y then return x > y end
+  end
+  return #va > #vb
+end
+local ts = ARGV[2]
+local pred = redis.call('ZREVRANGEBYSCORE', KEYS[2], ts, ARGV[3], 'LIMIT', 0, 1)[1]
+local succ = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ts, '(' .. ARGV[4], 'LIMIT', 0, 1)[1]
+redis.call('ZADD', KEYS[2], ts, ts)
+for i = 5, #ARGV, 3 do
+  local op, f, v = ARGV[i], ARGV[1] .. '|' .. ARGV[i + 1], ARGV[i + 2]
+  local cur = redis.call('HGET', KEYS[1], f)
+  local set = not cur
+  if cur then
+    if op == 'min' then set = tonumber(v) < tonumber(cur)
+    elseif op == 'max' then set = tonumber(v) > tonumber(cur)
+    else set = later(v, cur) end
+  end
+  if set then redis.call('HSET', KEYS[1], f, v) end
+end
+return {pred or false, succ or false}
 """
 
 _TAKE = """
@@ -115,7 +151,7 @@ class RedisState(State):
             decode_responses=True,
         )
         self._client = aioredis.Redis.from_pool(pool)
-        self._swap = self._client.register_script(_SWAP_TS)
+        self._fold_one = self._client.register_script(_FOLD)
         self._take = self._client.register_script(_TAKE)
         self._down_until = 0.0
         self._slow = 0
@@ -145,24 +181,28 @@ class RedisState(State):
         ttl = self.ttl_days * 86_400
         pipe = self._client.pipeline(transaction=False)
         for it in items:
-            await self._swap(
-                keys=[self._k("p", it.account_id)], args=[it.day, it.ts_us], client=pipe
-            )
-        prevs = await _execute(pipe)
+            start, end = day_bounds_us(it.day)
+            args: list[str | int] = [it.day, it.ts_us, start, end]
+            for name, value in it.mins.items():
+                args += ["min", name, encode_number(value)]
+            for name, value in it.maxs.items():
+                args += ["max", name, encode_number(value)]
+            for name, pick in it.latest.items():
+                args += ["latest", name, encode_pick(pick)]
+            keys = [self._k("p", it.account_id), self._k("t", it.account_id)]
+            await self._fold_one(keys=keys, args=args, client=pipe)
+        around = cast(list[list[str | None]], await _execute(pipe))
         pipe = self._client.pipeline(transaction=False)
-        for it, prev in zip(items, prevs, strict=True):
+        for it, (pred, succ) in zip(items, around, strict=True):
             pkey, kkey = self._k("p", it.account_id), self._k("k", it.account_id)
-            parts = {**it.sums, **gap_parts(None if prev is None else float(prev), it.ts_us)}
-            for col, value in parts.items():
+            gaps = it.gap_sums(_us(pred), _us(succ))
+            for col, value in (*it.sums.items(), *gaps.items()):
                 if value:
                     pipe.hincrbyfloat(pkey, f"{it.day}|{col}", value)
             for kind, key in it.keys:
                 pipe.hincrby(kkey, f"{it.day}|{kind}|{key}", 1)
-            if it.attrs:
-                # redis stubs type the mapping with an invariant key union; str keys are fine.
-                pipe.hset(self._k("a", it.account_id), mapping=dict(it.attrs))  # type: ignore[arg-type]
-            pipe.expire(pkey, ttl)
-            pipe.expire(kkey, ttl)
+            for key in (pkey, kkey, self._k("t", it.account_id)):
+                pipe.expire(key, ttl)
         await _execute(pipe)
 
     async def fold(self, items: Sequence[FoldItem]) -> None:
@@ -177,20 +217,23 @@ class RedisState(State):
         for a in account_ids:
             pipe.hgetall(self._k("p", a))
             pipe.hgetall(self._k("k", a))
-            pipe.hgetall(self._k("a", a))
         got = cast(list[dict[str, str]], await _execute(pipe))
         out: dict[str, RawProfile] = {}
         stale: list[tuple[str, list[str]]] = []
+        old_times: list[str] = []
         for i, a in enumerate(account_ids):
-            parts, keys, attrs = got[3 * i : 3 * i + 3]
-            raw = RawProfile(attrs={k: v for k, v in attrs.items() if k in _ATTRS})
+            parts, keys = got[2 * i : 2 * i + 2]
+            raw = RawProfile()
             old_p, old_k = [], []
             for f, v in parts.items():
                 day, col = f.split("|", 1)
                 if first_day is not None and day < first_day:
                     old_p.append(f)
                     continue
-                raw.days.setdefault(day, {})[col] = float(v)
+                if "|" in v:  # a latest pick; numbers never hold one
+                    raw.latest.setdefault(day, {})[col] = decode_pick(v)
+                else:
+                    raw.days.setdefault(day, {})[col] = float(v)
             for f, v in keys.items():
                 day, kind, key = f.split("|", 2)
                 if first_day is not None and day < first_day:
@@ -199,6 +242,7 @@ class RedisState(State):
                 raw.keys.setdefault(day, {})[(kind, key)] = float(v)
             if old_p:
                 stale.append((self._k("p", a), old_p))
+                old_times.append(self._k("t", a))
             if old_k:
                 stale.append((self._k("k", a), old_k))
             out[a] = raw
@@ -206,6 +250,10 @@ class RedisState(State):
             prune = self._client.pipeline(transaction=False)
             for key, fields in stale:
                 prune.hdel(key, *fields)
+            if first_day is not None:
+                start, _ = day_bounds_us(first_day)
+                for key in old_times:
+                    prune.zremrangebyscore(key, "-inf", f"({start}")
             await _execute(prune)
         return out
 
@@ -232,7 +280,7 @@ class RedisState(State):
         got: dict[str, str] = await self._call(
             cast(Awaitable[dict[str, str]], self._client.hgetall(self._k("a", account_id)))
         )
-        return {k: v for k, v in got.items() if k not in _ATTRS}
+        return {k: v for k, v in got.items() if k not in _LEGACY_ATTRS}
 
     async def _update(self, updates: Mapping[str, Mapping[str, str]]) -> None:
         pipe = self._client.pipeline(transaction=False)
@@ -289,5 +337,10 @@ async def _execute(pipe: Any) -> list[Any]:
         await pipe.reset()
 
 
-#: Attribute fields stored beside the view in the account hash.
-_ATTRS = frozenset({"tier", "org_id", "created_us"})
+def _us(member: str | None) -> float | None:
+    return None if member is None else float(member)
+
+
+#: Account attributes that earlier versions kept beside the view in the account
+#: hash (they are profile parts now); never shown as view fields.
+_LEGACY_ATTRS = frozenset({"tier", "org_id", "created_us"})

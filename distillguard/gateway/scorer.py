@@ -5,8 +5,10 @@ Every finished request is handed to a scorer, which collects events for up to
 ``window_s`` (or ``batch`` events), runs every registered signal over the whole
 micro-batch with the batch code (one :class:`~distillguard.signals.EventBatch`),
 folds each event into its account-day in the state backend, rescores the touched
-accounts with :func:`~distillguard.scoring.risk.score_profiles` and writes their
-views back (:class:`ScoringCore`, the one implementation both scorers run).
+accounts with the verdict pipeline's first step
+(:func:`~distillguard.scoring.risk.score_accounts`, judged by the same rule as the
+batch scan) and writes their views back (:class:`ScoringCore`, the one
+implementation both scorers run).
 
 Why batches: the signals and the rescoring cost about 3 ms and 4 ms *per call*
 whatever the batch size (Arrow set-up, one DuckDB-free scoring pass), but only
@@ -55,8 +57,15 @@ from distillguard.gateway.online import (
     merge_profile,
     profiles_table,
 )
-from distillguard.gateway.state import MemoryState, State, StateSpec, StateUnavailable
-from distillguard.scoring.risk import Calibration, ScoringConfig, score_profiles
+from distillguard.gateway.state import (
+    AccountView,
+    MemoryState,
+    State,
+    StateSpec,
+    StateUnavailable,
+)
+from distillguard.scoring.risk import Calibration, ScoringConfig, score_accounts
+from distillguard.scoring.verdicts import AccountVerdict
 
 #: Signal columns copied into audit records (ids and scores, not text).
 AUDIT_SIGNALS = (
@@ -136,20 +145,19 @@ class ScoringCore:
         if not profiles:
             return {}
 
-        def run() -> list[dict[str, Any]]:
-            scored = score_profiles(profiles_table(profiles), self.calibration, self.scoring)
-            cols = ["account_id", "risk", "score", "verdict", "requests"]
-            out: list[dict[str, Any]] = scored.select(cols).to_pylist()
-            return out
+        def run() -> list[AccountVerdict]:
+            # Online there is no campaign or intel step: those reach the policy as
+            # the batch view (``campaign_id``) and the ``intel`` watchlist.
+            verdicts = score_accounts(profiles_table(profiles), self.calibration, self.scoring)
+            judged = verdicts.judge()
+            return [judged[i] for i in verdicts.order()]
 
-        updates: Views = {}
-        for row in await self._cpu(run):
-            updates[row["account_id"]] = {
-                "risk": repr(float(row["risk"])),
-                "score": repr(float(row["score"])),
-                "verdict": str(row["verdict"]),
-                "requests": str(int(row["requests"])),
-            }
+        updates: Views = {
+            v.account_id: AccountView(
+                risk=v.risk, score=v.score, verdict=v.verdict, requests=v.requests
+            ).fields()
+            for v in await self._cpu(run)
+        }
         await self.state.update_views(updates)
         return updates
 

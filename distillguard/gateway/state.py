@@ -1,8 +1,9 @@
 """Gateway state: one small interface, kept apart from the logic (as in datasketch).
 
-A backend stores, per account, the raw online profile (per-day parts and key
-counts, see :mod:`.online`), a small *account view* (online risk and verdict,
-batch verdict and campaign pushed by ``distillguard sync``), and token buckets.
+A backend stores, per account, the raw online profile (per-day parts, key
+counts and event times, see :mod:`distillguard.profiles.fold`), a small *account
+view* (online risk and verdict, batch verdict and campaign pushed by
+``distillguard sync``), and token buckets.
 :class:`MemoryState` serves one process; :class:`~.redis_state.RedisState` lets
 several gateway replicas share state.  ``tests/gateway/test_state.py`` runs the
 same conformance suite against both.
@@ -14,21 +15,116 @@ the gateway turns into fail-open or fail-closed behaviour.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from distillguard.errors import DistillguardError
-from distillguard.gateway.online import FoldItem, RawProfile, apply_fold, prune_days
+from distillguard.profiles.fold import FoldItem, RawProfile, apply_fold, prune_days
+from distillguard.scoring.risk import VERDICTS
 
 #: Account-view fields a backend stores (all strings on the wire).
 VIEW_FIELDS = (
     "risk", "score", "verdict", "requests", "batch_risk", "batch_verdict", "campaign_id",
     "intel",
 )  # fmt: skip
+_NUMBERS: Final = frozenset({"risk", "score", "requests", "batch_risk"})
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """The account view as policy rules read it: typed, parsed once from the wire.
+
+    On the wire (a Redis hash, :class:`MemoryState`'s dict) every field of
+    :data:`VIEW_FIELDS` is a string: scores and risks as Python's ``repr`` of the
+    float, request counts as whole numbers, verdicts and names as they are, and an
+    empty string for unset (``distillguard sync`` clears a campaign so).  A stored
+    value that does not parse (a number that is not one, or is not finite; a verdict
+    that is not a verdict) is read as unset and named in :attr:`invalid`: a rule on it
+    does not match, and the decision record says which fields were bad.
+
+    >>> v = AccountView.parse({"risk": "0.25", "verdict": "watch", "requests": "abc"})
+    >>> v.risk, v.verdict, v.requests, v.invalid
+    (0.25, 'watch', None, ('requests',))
+    >>> AccountView(risk=0.25, verdict="watch", requests=12.0).fields()
+    {'risk': '0.25', 'verdict': 'watch', 'requests': '12'}
+    """
+
+    #: Online risk (from the requests this gateway has seen), in [0, 1].
+    risk: float | None = None
+    score: float | None = None
+    #: Online verdict (allow/watch/restrict/block).
+    verdict: str | None = None
+    #: Requests the gateway has folded for the account (in the scoring window).
+    requests: float | None = None
+    #: Risk and verdict pushed from a batch scan (``distillguard sync``).
+    batch_risk: float | None = None
+    batch_verdict: str | None = None
+    campaign_id: str | None = None
+    #: The peer campaign whose indicators the account matched.
+    intel: str | None = None
+    #: Fields whose stored value could not be read (and are read as unset).
+    invalid: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, fields: Mapping[str, str]) -> AccountView:
+        """The view of the stored ``fields`` (unknown fields are ignored)."""
+        get = fields.get
+        invalid: list[str] = []
+        return cls(
+            _number(get("risk"), "risk", invalid),
+            _number(get("score"), "score", invalid),
+            _verdict(get("verdict"), "verdict", invalid),
+            _number(get("requests"), "requests", invalid),
+            _number(get("batch_risk"), "batch_risk", invalid),
+            _verdict(get("batch_verdict"), "batch_verdict", invalid),
+            get("campaign_id") or None,
+            get("intel") or None,
+            tuple(invalid),
+        )
+
+    def fields(self) -> dict[str, str]:
+        """The wire form of the fields that are set (what a backend stores)."""
+        out: dict[str, str] = {}
+        for name in VIEW_FIELDS:
+            v = getattr(self, name)
+            if v is None:
+                continue
+            if name == "requests":
+                out[name] = str(int(v))
+            elif name in _NUMBERS:
+                out[name] = repr(float(v))
+            else:
+                out[name] = str(v)
+        return out
+
+
+def _number(raw: str | None, name: str, invalid: list[str]) -> float | None:
+    """A stored number: None when unset; not a finite number is named in ``invalid``."""
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if math.isfinite(value):
+        return value
+    invalid.append(name)
+    return None
+
+
+def _verdict(raw: str | None, name: str, invalid: list[str]) -> str | None:
+    """A stored verdict: None when unset; not a verdict is named in ``invalid``."""
+    if not raw:
+        return None
+    if raw in VERDICTS:
+        return raw
+    invalid.append(name)
+    return None
 
 
 class StateUnavailable(DistillguardError):  # noqa: N818  (reads as a condition)
@@ -136,10 +232,11 @@ class MemoryState(State):
             if raw is None:
                 return RawProfile()
             prune_days(raw, first_day)
+            # A copy without the write side (``times``).
             return RawProfile(
                 days={d: dict(v) for d, v in raw.days.items()},
+                latest={d: dict(v) for d, v in raw.latest.items()},
                 keys={d: dict(v) for d, v in raw.keys.items()},
-                attrs=dict(raw.attrs),
             )
 
     async def view(self, account_id: str) -> dict[str, str]:

@@ -37,19 +37,22 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import stix2
 
+from distillguard.arrowsql import query
 from distillguard.ingest.quarantine import atomic_open
 from distillguard.ingest.store import Store
 from distillguard.intel.errors import IntelError
 from distillguard.intel.fingerprints import FingerprintConfig, campaign_fingerprints
 from distillguard.intel.hashing import KeyRing
+from distillguard.store import EventFilter, EventStore
 
 Tlp = Literal["white", "green", "amber", "red"]
 TLP: Final[dict[str, Any]] = {
@@ -217,146 +220,137 @@ def _ts(v: Any, default: dt.datetime) -> dt.datetime:
     return default
 
 
-class _Members:
-    """A campaign's member accounts registered in the store's connection."""
+def _exclusive(
+    store: EventStore, accounts: Sequence[str], column: str, mine: EventFilter | None = None
+) -> list[tuple[str, int, int]]:
+    """``(value, member accounts, member events)`` of values no other account used.
 
-    def __init__(self, store: Store, accounts: Sequence[str]) -> None:
-        self.con = store.con
-        self.con.register(
-            "intel_members", pa.table({"account_id": pa.array(accounts, pa.string())})
-        )
-
-    def __enter__(self) -> _Members:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.con.unregister("intel_members")
-
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self.con.execute(sql, list(params)).fetchall()]
-
-
-def _exclusive(m: _Members, column: str, member_filter: str = "") -> list[tuple[str, int, int]]:
-    """``(value, member accounts, member events)`` of values no other account used."""
-    return [
-        (str(v), int(a), int(n))
-        for v, a, n in m.rows(
-            f"""
-            WITH mine AS (
-                SELECT {column} AS v, count(DISTINCT account_id) AS a, count(*) AS n
-                FROM events WHERE account_id IN (SELECT account_id FROM intel_members)
-                  AND {column} IS NOT NULL AND {column} <> ''{member_filter}
-                GROUP BY 1)
-            SELECT v, a, n FROM mine WHERE v NOT IN (
-                SELECT DISTINCT {column} FROM events
-                WHERE account_id NOT IN (SELECT account_id FROM intel_members)
-                  AND {column} IS NOT NULL)
-            ORDER BY n DESC, v"""
-        )
-    ]
+    ``mine`` narrows which of the members' events count (the members themselves always).
+    """
+    base = mine or EventFilter()
+    member_values = store.value_counts(column, replace(base, accounts=accounts))
+    other_values = store.value_counts(column, EventFilter(accounts=accounts, other_accounts=True))
+    rows = query(
+        """
+        WITH mine AS (
+            SELECT value AS v, count(DISTINCT account_id) AS a, sum(n) AS n
+            FROM member_values WHERE value <> '' GROUP BY 1)
+        SELECT v, a, n FROM mine WHERE v NOT IN (SELECT DISTINCT value FROM other_values)
+        ORDER BY n DESC, v
+        """,
+        what=f"exclusive {column} values",
+        member_values=member_values,
+        other_values=other_values,
+    ).to_pylist()
+    return [(str(r["v"]), int(r["a"]), int(r["n"])) for r in rows]
 
 
 def campaign_values(
-    store: Store, accounts: Sequence[str], opts: ExportOptions
+    store: EventStore, accounts: Sequence[str], opts: ExportOptions
 ) -> dict[str, list[tuple[str, int, int]]]:
     """Raw values per indicator kind (these never leave: only their hashes do)."""
     from distillguard.intel.hashing import canonical
 
     out: dict[str, list[tuple[str, int, int]]] = {}
-    with _Members(store, accounts) as m:
-        out["ip"] = _exclusive(m, "ip")
-        out["payment"] = _exclusive(m, "payment_fingerprint")
-        # A template hash one account uses is its own habit, not the operator's; a
-        # short text's "template" is the whole text (often a public task anyone may
-        # send); public benchmark items are evaluation traffic everywhere.
-        text_filter = (
-            f" AND length(user_text) >= {2 * TEMPLATE_CHARS}"
-            " AND NOT coalesce(benchmark_match, false)"
-        )
-        for kind in ("template_prefix", "template_suffix"):
-            out[kind] = [r for r in _exclusive(m, kind, text_filter) if r[1] >= 2]
-        out["template_system"] = [r for r in _exclusive(m, "template_system") if r[1] >= 2]
-        # Networks and user agents are shared with strangers more often: count them.
-        ips = m.rows(
-            """SELECT ip, account_id IN (SELECT account_id FROM intel_members), count(*)
-               FROM events WHERE ip IS NOT NULL GROUP BY ip, account_id"""
-        )
-        nets: dict[str, tuple[set[str], int, int]] = {}
-        for ip, member, n in ips:
-            net = canonical("net", str(ip))
-            inside, outside, events = nets.get(net, (set(), 0, 0))
-            if member:
-                inside.add(str(ip))
-                events += int(n)
-            else:
-                outside += 1
-            nets[net] = (inside, outside, events)
-        member_accounts_by_net = _accounts_by_net(m)
-        out["net"] = [
-            (net, member_accounts_by_net.get(net, 0), events)
-            for net, (inside, outside, events) in nets.items()
-            if inside and outside <= opts.max_outside_net_accounts
-        ]
-        total_outside = m.rows(
-            """SELECT count(DISTINCT account_id) FROM events
-               WHERE account_id NOT IN (SELECT account_id FROM intel_members)"""
-        )[0][0]
-        limit = max(1.0, opts.max_outside_ua_share * float(total_outside or 0))
-        out["user_agent"] = [
-            (str(ua), int(a), int(n))
-            for ua, a, n, outside in m.rows(
-                """
-                WITH u AS (
-                    SELECT user_agent, account_id,
-                           account_id IN (SELECT account_id FROM intel_members) AS member,
-                           count(*) AS n
-                    FROM events WHERE user_agent IS NOT NULL AND user_agent <> ''
-                    GROUP BY 1, 2)
-                SELECT user_agent, count(*) FILTER (WHERE member),
-                       sum(n) FILTER (WHERE member), count(*) FILTER (WHERE NOT member)
-                FROM u GROUP BY 1 HAVING count(*) FILTER (WHERE member) > 0"""
-            )
-            if outside <= limit
-        ]
+    out["ip"] = _exclusive(store, accounts, "ip")
+    out["payment"] = _exclusive(store, accounts, "payment_fingerprint")
+    # A template hash one account uses is its own habit, not the operator's; a
+    # short text's "template" is the whole text (often a public task anyone may
+    # send); public benchmark items are evaluation traffic everywhere.
+    text_filter = EventFilter(exclude_benchmark=True, min_text_chars=2 * TEMPLATE_CHARS)
+    for kind in ("template_prefix", "template_suffix"):
+        out[kind] = [r for r in _exclusive(store, accounts, kind, text_filter) if r[1] >= 2]
+    out["template_system"] = [
+        r for r in _exclusive(store, accounts, "template_system") if r[1] >= 2
+    ]
+    # Networks and user agents are shared with strangers more often: count them.
+    members = set(accounts)
+    ips = store.value_counts("ip")
+    nets: dict[str, tuple[set[str], int, int]] = {}
+    seen: dict[str, set[str]] = {}
+    for ip, account, n in zip(
+        ips["value"].to_pylist(), ips["account_id"].to_pylist(), ips["n"].to_pylist(), strict=True
+    ):
+        net = canonical("net", str(ip))
+        inside, outside, events = nets.get(net, (set(), 0, 0))
+        if account in members:
+            inside.add(str(ip))
+            events += int(n)
+            seen.setdefault(net, set()).add(str(account))
+        else:
+            outside += 1
+        nets[net] = (inside, outside, events)
+    member_accounts_by_net = {k: len(v) for k, v in seen.items()}
+    out["net"] = [
+        (net, member_accounts_by_net.get(net, 0), events)
+        for net, (inside, outside, events) in nets.items()
+        if inside and outside <= opts.max_outside_net_accounts
+    ]
+    others = store.event_summary(EventFilter(accounts=accounts, other_accounts=True))
+    limit = max(1.0, opts.max_outside_ua_share * float(others["n_accounts"] or 0))
+    agents = query(
+        """
+        WITH u AS (
+            SELECT value AS user_agent, account_id,
+                   account_id IN (SELECT account_id FROM members) AS member, n
+            FROM agents WHERE value <> '')
+        SELECT user_agent, count(*) FILTER (WHERE member) AS a,
+               sum(n) FILTER (WHERE member) AS n, count(*) FILTER (WHERE NOT member) AS outside
+        FROM u GROUP BY 1 HAVING count(*) FILTER (WHERE member) > 0
+        """,
+        what="campaign user agents",
+        agents=store.value_counts("user_agent"),
+        members=pa.table({"account_id": pa.array(list(accounts), pa.string())}),
+    ).to_pylist()
+    out["user_agent"] = [
+        (str(r["user_agent"]), int(r["a"]), int(r["n"])) for r in agents if r["outside"] <= limit
+    ]
     return out
 
 
-def _accounts_by_net(m: _Members) -> dict[str, int]:
-    from distillguard.intel.hashing import canonical
-
-    seen: dict[str, set[str]] = {}
-    for ip, acct in m.rows(
-        """SELECT DISTINCT ip, account_id FROM events
-           WHERE ip IS NOT NULL AND account_id IN (SELECT account_id FROM intel_members)"""
-    ):
-        seen.setdefault(canonical("net", str(ip)), set()).add(str(acct))
-    return {k: len(v) for k, v in seen.items()}
-
-
-def _param_shares(m: _Members) -> tuple[float, float]:
-    row = m.rows(
+def _param_shares(store: EventStore, accounts: Sequence[str]) -> tuple[float, float]:
+    events = store.events(
+        ["param_n_gt1", "param_logprobs", "cot_elicitation"], EventFilter(accounts=accounts)
+    )
+    row = query(
         """SELECT avg(CASE WHEN coalesce(param_n_gt1, false) OR coalesce(param_logprobs, false)
-                          THEN 1.0 ELSE 0.0 END),
-                  avg(CASE WHEN coalesce(cot_elicitation, false) THEN 1.0 ELSE 0.0 END)
-           FROM events WHERE account_id IN (SELECT account_id FROM intel_members)"""
-    )[0]
-    return float(row[0] or 0.0), float(row[1] or 0.0)
+                          THEN 1.0 ELSE 0.0 END) AS harvest,
+                  avg(CASE WHEN coalesce(cot_elicitation, false) THEN 1.0 ELSE 0.0 END) AS cot
+           FROM events""",
+        what="campaign parameter shares",
+        events=events,
+    ).to_pylist()[0]
+    return float(row["harvest"] or 0.0), float(row["cot"] or 0.0)
 
 
-def _texts(store: Store, accounts: Sequence[str], opts: ExportOptions) -> tuple[pa.Table, pa.Array]:
-    with _Members(store, accounts) as m:
-        mine = m.con.sql(
-            f"""SELECT account_id, user_text FROM events
-                WHERE account_id IN (SELECT account_id FROM intel_members)
-                  AND NOT coalesce(benchmark_match, false)
-                ORDER BY ts LIMIT {int(opts.max_texts)}"""
-        ).to_arrow_table()
-        # A deterministic sample of everyone else (hash order, not insertion order).
-        other = m.con.sql(
-            f"""SELECT user_text FROM events
-                WHERE account_id NOT IN (SELECT account_id FROM intel_members)
-                ORDER BY md5(event_id) LIMIT {int(opts.background_texts)}"""
-        ).to_arrow_table()
+def _raw_values(store: EventStore, accounts: Sequence[str]) -> set[str]:
+    """The members' raw identifiers (ids, organisations, addresses, clients, payment)."""
+    columns = ["account_id", "org_id", "ip", "user_agent", "payment_fingerprint"]
+    events = store.events(columns, EventFilter(accounts=accounts))
+    return {
+        str(v)
+        for c in columns
+        for v in pc.unique(events[c]).to_pylist()
+        if v is not None and len(str(v)) >= 6
+    }
+
+
+def _texts(
+    store: EventStore, accounts: Sequence[str], opts: ExportOptions
+) -> tuple[pa.Table, pa.Array]:
+    mine = store.events(
+        ["account_id", "user_text"],
+        EventFilter(accounts=accounts, exclude_benchmark=True),
+        order="time",
+        limit=int(opts.max_texts),
+    )
+    # A deterministic sample of everyone else (hash order, not insertion order).
+    other = store.events(
+        ["user_text"],
+        EventFilter(accounts=accounts, other_accounts=True),
+        order="event_hash",
+        limit=int(opts.background_texts),
+    )
     return mine, other.column("user_text").combine_chunks()
 
 
@@ -450,7 +444,7 @@ def export_bundle(
 
 
 def _campaign_objects(
-    store: Store,
+    store: EventStore,
     c: Mapping[str, Any],
     ring: KeyRing,
     opts: ExportOptions,
@@ -464,17 +458,8 @@ def _campaign_objects(
     short = ring.hash("campaign", f"{opts.provider}|{c['campaign_id']}").split(":")[1][:12]
     cname = f"{opts.provider}/campaign-{short}"
     values = campaign_values(store, accounts, opts)
-    with _Members(store, accounts) as m:
-        harvest_share, cot_share = _param_shares(m)
-        raw = {
-            str(v)
-            for row in m.rows(
-                """SELECT DISTINCT account_id, org_id, ip, user_agent, payment_fingerprint
-                   FROM events WHERE account_id IN (SELECT account_id FROM intel_members)"""
-            )
-            for v in row
-            if v is not None and len(str(v)) >= 6
-        }
+    harvest_share, cot_share = _param_shares(store, accounts)
+    raw = _raw_values(store, accounts)
     texts, background = _texts(store, accounts, opts)
     fps = campaign_fingerprints(
         texts.column("user_text").combine_chunks(),

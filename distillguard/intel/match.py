@@ -17,8 +17,10 @@ never is.
 
 Two ways to match:
 
-- :func:`match_store` over a scan's DuckDB store (``distillguard scan --intel``,
-  ``distillguard intel match``);
+- :func:`match_store` over a scan's store, read through the store protocol
+  (``distillguard scan --intel``, ``distillguard intel match``); a scan then raises
+  the matched accounts in step 3 of the verdict pipeline
+  (:meth:`~distillguard.scoring.verdicts.Verdicts.add_intel`);
 - :class:`IntelMatcher`, one request at a time (what a gateway does: the account is
   raised on the request that crosses the threshold).
 """
@@ -41,7 +43,8 @@ from distillguard.intel.errors import IntelError
 from distillguard.intel.export import KIND_PATTERN
 from distillguard.intel.fingerprints import Fingerprint, fingerprint_hits
 from distillguard.intel.hashing import KeyRing, canonical, key_id_of
-from distillguard.scoring.risk import judged
+from distillguard.scoring.verdicts import Verdicts
+from distillguard.store import EventFilter, EventStore
 
 #: Hashed kinds and the events column each is computed from.
 COLUMN_OF: Final[dict[str, str]] = {
@@ -313,50 +316,46 @@ def _hash_values(
 
 
 def match_store(
-    store: Any,
+    store: EventStore,
     intel: IntelSet,
     ring: KeyRing,
     *,
     min_weight: float = 1.0,
     accounts: Sequence[str] | None = None,
 ) -> list[AccountMatch]:
-    """Accounts in a :class:`~distillguard.ingest.store.Store` that match ``intel``."""
+    """Accounts in a store (:class:`~distillguard.store.EventStore`) that match ``intel``
+    (only ``accounts``, when given)."""
     ev = _Evidence()
-    con = store.con
-    where = ""
-    if accounts is not None:
-        con.register("intel_scope", pa.table({"account_id": pa.array(accounts, pa.string())}))
-        where = " AND account_id IN (SELECT account_id FROM intel_scope)"
-    try:
-        for kind, column in COLUMN_OF.items():
-            table = intel.hashed.get(kind)
-            if not table:
-                continue
-            rows = con.sql(
-                f"""SELECT account_id, {column} AS v, count(*) AS n FROM events
-                    WHERE {column} IS NOT NULL{where} GROUP BY 1, 2"""
-            ).fetchall()
-            canon = {r[1]: canonical(kind, str(r[1])) for r in rows} if kind == "net" else None
-            values = canon.values() if canon is not None else (str(r[1]) for r in rows)
-            hashed = _hash_values(ring, kind, values, intel.key_ids)
-            wanted = {v for h, vs in hashed.items() if h in table for v in vs}
-            lookup = {v: h for h, vs in hashed.items() if h in table for v in vs}
-            for account, raw, n in rows:
-                v = canon[raw] if canon is not None else str(raw)
-                if v in wanted:
-                    h = lookup[v]
-                    ev.add(str(account), kind, h, table[h], int(n))
-        if intel.fingerprints:
-            t = con.sql(
-                f"""SELECT account_id, user_text FROM events
-                    WHERE user_text IS NOT NULL AND NOT coalesce(benchmark_match, false){where}"""
-            ).to_arrow_table()
-            _match_fingerprints(
-                ev, intel, ring, t.column("account_id").to_pylist(), t.column("user_text")
+    for kind, column in COLUMN_OF.items():
+        table = intel.hashed.get(kind)
+        if not table:
+            continue
+        counts = store.value_counts(column, EventFilter(accounts=accounts))
+        rows = list(
+            zip(
+                counts["account_id"].to_pylist(),
+                counts["value"].to_pylist(),
+                counts["n"].to_pylist(),
+                strict=True,
             )
-    finally:
-        if accounts is not None:
-            con.unregister("intel_scope")
+        )
+        canon = {r[1]: canonical(kind, str(r[1])) for r in rows} if kind == "net" else None
+        values = canon.values() if canon is not None else (str(r[1]) for r in rows)
+        hashed = _hash_values(ring, kind, values, intel.key_ids)
+        wanted = {v for h, vs in hashed.items() if h in table for v in vs}
+        lookup = {v: h for h, vs in hashed.items() if h in table for v in vs}
+        for account, raw, n in rows:
+            v = canon[raw] if canon is not None else str(raw)
+            if v in wanted:
+                h = lookup[v]
+                ev.add(str(account), kind, h, table[h], int(n))
+    if intel.fingerprints:
+        t = store.events(
+            ["account_id", "user_text"], EventFilter(accounts=accounts, exclude_benchmark=True)
+        )
+        _match_fingerprints(
+            ev, intel, ring, t.column("account_id").to_pylist(), t.column("user_text")
+        )
     return ev.matches(min_weight)
 
 
@@ -501,58 +500,51 @@ def matches_table(matches: Sequence[AccountMatch]) -> pa.Table:
 def raise_accounts(
     accounts: pa.Table, matches: Sequence[AccountMatch], calibration: Any, verdict: str = "block"
 ) -> pa.Table:
-    """Lift matched accounts to at least ``verdict`` and add the intel reason.
+    """Lift matched accounts of an accounts table to at least ``verdict`` and add the
+    intel reason: step 3 of the verdict pipeline
+    (:meth:`~distillguard.scoring.verdicts.Verdicts.add_intel`) resumed from the table.
 
     Score becomes at least the calibration's threshold for ``verdict``; risk and
-    verdict follow from it through the scoring's one verdict rule
-    (:func:`~distillguard.scoring.risk.judged`), where a peer's match is independent
-    evidence (kind ``intel``, as campaign membership is ``campaign``), so it backs a
-    block on few requests unless the calibration's ``block_evidence`` says otherwise;
-    the reason goes second (after the volume summary).
+    verdict follow from it through the one verdict rule, where a peer's match is
+    independent evidence (kind ``intel``, as campaign membership is ``campaign``), so
+    it backs a block on few requests unless the calibration's ``block_evidence`` says
+    otherwise; the reason goes second (after the volume summary).  Other rows are
+    left as they are.
     """
     if not matches or accounts.num_rows == 0:
         return accounts
+    check_verdict(calibration, verdict)
+    matched = intel_reasons(matches)
+    ids = set(accounts["account_id"].to_pylist())
+    if not any(a in ids for a in matched):
+        return accounts
+    verdicts = Verdicts.from_table(accounts, calibration)
+    verdicts.add_intel(matched, verdict)
+    return verdicts.table()
+
+
+def check_verdict(calibration: Any, verdict: str) -> None:
+    """Refuse a ``verdict`` to raise matched accounts to that the calibration lacks."""
     if verdict not in calibration.thresholds:
         raise IntelError(f"no calibrated threshold for verdict {verdict!r}", field="verdict")
-    floor = float(calibration.thresholds[verdict])
-    by = {m.account_id: m for m in matches}
-    rows = accounts.to_pylist()
-    hit = [r for r in rows if r["account_id"] in by]
-    if not hit:
-        return accounts
-    order = ("allow", "watch", "restrict", "block")
-    scores = np.array([max(float(r["score"]), floor) for r in hit])
-    requests = np.array([float(r.get("requests") or 0) for r in hit])
-    kinds = {
-        "intel": np.ones(len(hit), dtype=bool),
-        "campaign": np.array([r.get("campaign_id") is not None for r in hit], dtype=bool),
-    }
-    reasons = [list(r.get("reasons") or []) for r in hit]
-    verdicts, reasons = judged(calibration, scores, requests, reasons, kinds)
-    for r, score, v, lines in zip(hit, scores.tolist(), verdicts, reasons, strict=True):
-        r["score"] = score
-        r["risk"] = max(float(r["risk"]), float(calibration.risk(np.array([score]))[0]))
-        if order.index(str(r["verdict"])) < order.index(v):
-            r["verdict"] = v
-        lines.insert(min(1, len(lines)), by[r["account_id"]].reason())
-        r["reasons"] = lines
-    out = pa.Table.from_pylist(rows, schema=accounts.schema)
-    return out.sort_by([("risk", "descending"), ("score", "descending")])
 
 
-def apply_intel(
-    store: Any,
-    accounts: pa.Table,
+def intel_reasons(matches: Sequence[AccountMatch]) -> dict[str, str]:
+    """Matched account → the reason its match gives (what step 3 adds)."""
+    return {m.account_id: m.reason() for m in matches}
+
+
+def match_intel_file(
+    store: EventStore,
     intel_path: str | Path,
     keys_path: str | Path | None,
-    calibration: Any,
     out: Path,
     *,
-    verdict: str = "block",
     own: str | None = None,
     min_weight: float = 1.0,
-) -> tuple[pa.Table, Path]:
-    """The scan hook: match the store against pulled indicators, raise, write the matches."""
+) -> tuple[list[AccountMatch], Path]:
+    """The scan's intel step: match the store against pulled indicators and write the
+    matches (``intel_matches.parquet``); the scan raises them in its verdict pipeline."""
     import pyarrow.parquet as pq
 
     ring = KeyRing.load(keys_path)
@@ -562,7 +554,7 @@ def apply_intel(
     path = out / "intel_matches.parquet"
     with atomic_open(path, "wb") as fh:
         pq.write_table(matches_table(found), fh)
-    return raise_accounts(accounts, found, calibration, verdict), path
+    return found, path
 
 
 def sightings(

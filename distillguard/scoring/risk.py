@@ -37,6 +37,7 @@ from distillguard.scoring.features import (
     account_features,
     shrunk,
 )
+from distillguard.scoring.verdicts import HELD_REASON, Reason, Verdicts
 
 VERDICTS: Final = ("allow", "watch", "restrict", "block")
 #: Benign false-positive rate each verdict is calibrated to (at most this share of
@@ -45,9 +46,6 @@ DEFAULT_FPR: Final[dict[str, float]] = {"watch": 0.01, "restrict": 0.001, "block
 #: Kinds of evidence from outside an account's own traffic that may back a block
 #: (see :class:`BlockEvidence`).
 INDEPENDENT_KINDS: Final = ("campaign", "intel")
-#: How a reason line saying that a block was held back begins (so a rescoring can
-#: replace it rather than add a second one).
-HELD_REASON: Final = "held at restrict"
 #: Behavioural evidence at which account context (age, tier) counts in full.
 CONTEXT_GATE: Final = 0.5
 NEW_ACCOUNT_DAYS: Final = 30.0
@@ -382,58 +380,30 @@ def total(terms: dict[str, F64], n: int) -> F64:
     return out
 
 
-def score_profiles(
+def score_accounts(
     profiles: pa.Table, calibration: Calibration | None = None, cfg: ScoringConfig | None = None
-) -> pa.Table:
-    """``accounts`` table: id, score, risk, verdict, reasons and the features."""
+) -> Verdicts:
+    """Step 1 of the verdict pipeline (:mod:`distillguard.scoring.verdicts`): every
+    account's score from its own traffic, the reasons for it and its features."""
     cfg = cfg or ScoringConfig()
     cal = calibration or Calibration.load()
     feats = account_features(profiles)
     terms = evidence(feats, cfg, cal.base_rates or None)
     score = total(terms, profiles.num_rows)
-    risk = cal.risk(score)
-    requests = np.asarray(feats["requests"], dtype=np.float64)
-    verdicts, reasons = judged(cal, score, requests, explain(feats, terms))
-    cols: dict[str, Any] = {
-        "account_id": feats["account_id"],
-        "risk": risk,
-        "score": score,
-        "verdict": verdicts,
-        "reasons": pa.array(reasons, pa.list_(pa.string())),
-        "tier": feats["tier"],
-    }
+    cols: dict[str, Any] = {"account_id": feats["account_id"], "tier": feats["tier"]}
     for name in FEATURES:
         cols[name] = feats[name]
-    table = pa.table(cols)
-    order = np.argsort(-score, kind="stable")
-    return table.take(pa.array(order))
+    reasons = [[Reason(x) for x in lines] for lines in explain(feats, terms)]
+    requests = np.asarray(feats["requests"], dtype=np.float64)
+    return Verdicts(pa.table(cols), score, reasons, requests, cal)
 
 
-def judged(
-    cal: Calibration,
-    scores: F64,
-    requests: F64,
-    reasons: list[list[str]],
-    kinds: Mapping[str, npt.NDArray[np.bool_]] | None = None,
-) -> tuple[list[str], list[list[str]]]:
-    """Verdicts (:meth:`Calibration.judge`) and ``reasons`` saying where a block was held.
-
-    Every path that sets verdicts (scoring, campaign lifts, peer intel) goes through
-    here, so the rule is defined once and a rescored account's earlier "held" line is
-    replaced, not repeated or left stale.
-    """
-    verdicts, held = cal.judge(scores, requests, kinds)
-    rule = cal.block_evidence
-    out = []
-    for i, lines in enumerate(reasons):
-        kept = [x for x in lines if not x.startswith(HELD_REASON)]
-        if held[i]:
-            kept.append(
-                f"{HELD_REASON}: the score reaches block on {int(requests[i]):,} requests, "
-                f"too few to block on alone ({rule.describe()})"
-            )
-        out.append(kept)
-    return verdicts, out
+def score_profiles(
+    profiles: pa.Table, calibration: Calibration | None = None, cfg: ScoringConfig | None = None
+) -> pa.Table:
+    """``accounts`` table: id, score, risk, verdict, reasons and the features
+    (:func:`score_accounts`, judged), highest score first."""
+    return score_accounts(profiles, calibration, cfg).table()
 
 
 def _pct(x: float) -> str:
@@ -516,7 +486,7 @@ __all__ = [
     "ScoringConfig",
     "evidence",
     "explain",
-    "judged",
+    "score_accounts",
     "score_profiles",
     "total",
 ]

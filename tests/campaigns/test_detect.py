@@ -35,6 +35,7 @@ from distillguard.ingest import write_events
 from distillguard.ingest.store import Store
 from distillguard.schema import EVENT_SCHEMA, PARAM_FIELDS
 from distillguard.scoring.risk import Calibration, score_profiles
+from distillguard.store import Window
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 TASKS = [
@@ -234,7 +235,7 @@ def test_every_linker_conforms(store_path: Path, name: str) -> None:
     assert linker.description
     with Store(store_path) as s:
         links = build_links(s, [linker])
-        ctx = LinkContext(con=s.con, n_accounts=70)
+        ctx = LinkContext.read(s)
         pairs = linker.pairs(ctx)
     assert pairs.schema == PAIR_SCHEMA
     assert links.schema == LINK_SCHEMA
@@ -259,17 +260,13 @@ def test_shared_address_links_the_operator(store_path: Path) -> None:
 
 def test_large_keys_link_in_a_ring_not_a_clique(store_path: Path) -> None:
     with Store(store_path) as s:
-        s.con.execute(
-            "CREATE OR REPLACE TEMP TABLE account_orgs AS "
-            "SELECT DISTINCT account_id, NULL::VARCHAR AS org_id FROM events"
-        ).fetchall()
-        pairs = shared_key_pairs(
-            s.con,
-            "SELECT account_id, 'k' AS key FROM events WHERE account_id LIKE 'co%'",
-            what="test",
-            max_pairs_df=5,
-            ring_neighbours=2,
-        )
+        accounts = s.account_attributes()
+    # No organisations: every pair counts in full.
+    no_orgs = accounts.set_column(1, "org_id", pa.nulls(accounts.num_rows, pa.string()))
+    ctx = LinkContext(s, Window(), no_orgs)
+    company = [a for a in accounts["account_id"].to_pylist() if a.startswith("co")]
+    holders = pa.table({"account_id": company, "key": ["k"] * len(company)})
+    pairs = shared_key_pairs(ctx, holders, what="test", max_pairs_df=5, ring_neighbours=2)
     assert pairs.num_rows == 19 + 18  # each of 20 holders to its next two
     ids = set(pairs["src"].to_pylist()) | set(pairs["dst"].to_pylist())
     assert ids == set(COMPANY)

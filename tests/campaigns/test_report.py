@@ -26,6 +26,7 @@ from distillguard.campaigns.report_action import ActionsError, load_actions
 from distillguard.campaigns.report_format import LINK_COLOURS, VERDICT_COLOURS
 from distillguard.errors import DistillguardError
 from distillguard.gateway.policy import Subject, decide, load_policy_text
+from distillguard.gateway.state import AccountView
 from tests.campaigns.browser import (
     chromatic_pixels,
     dump_dom,
@@ -371,7 +372,8 @@ def test_recommended_action_maps_every_member_to_a_policy_rule(
     # The rule offered for this campaign is one the gateway accepts, and blocks them all.
     rule_yaml = _section(page, "action").split('id="campaign-rule">', 1)[1].split("</pre>", 1)[0]
     policy = load_policy_text("rules:\n" + rule_yaml.replace("&quot;", '"'), "offered.yaml")
-    subject = Subject("acct-00001", None, None, {"campaign_id": "c1", "batch_verdict": "watch"})
+    member = AccountView(campaign_id="c1", batch_verdict="watch")
+    subject = Subject("acct-00001", None, None, member)
     rule = decide(policy, subject, {}, datetime(2025, 3, 3, tzinfo=UTC))
     assert rule is not None
     assert rule.action == "block"

@@ -92,9 +92,8 @@ def test_the_index_gives_the_scans_context(scan_out: Path, store_path: Path) -> 
     page = (scan_out / "reports" / "index.html").read_text(encoding="utf-8")
     scan = _section(page, "scan")
     with Store(store_path) as s:
-        n_events, n_accounts = s.con.execute(
-            "SELECT count(*), count(DISTINCT account_id) FROM events"
-        ).fetchall()[0]
+        facts = s.event_summary()
+    n_events, n_accounts = facts["n_events"], facts["n_accounts"]
     assert f"{n_events:,} requests from {n_accounts:,} accounts" in scan
     assert "events.parquet" in scan
     assert "assumed: the shipped default" in scan

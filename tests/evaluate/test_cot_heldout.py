@@ -1,17 +1,13 @@
-"""The held-out v4 elicitation catalog is well formed and apart from all development data."""
+"""The held-out v4 elicitation catalog is well formed and apart from all development data.
+
+These tests read the blind set (its templates, never a score of the signal on it).
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from distillguard.evaluate.cot_heldout import (
-    HELDOUT_FAMILIES,
-    HELDOUT_VERSION,
-    HELDOUT_WRITTEN,
-    heldout_family,
-)
-from distillguard.evaluate.cot_spent_v2 import HELDOUT_V2
-from distillguard.evaluate.cot_spent_v3 import HELDOUT_V3
+from distillguard.evaluate.cot_catalogs import heldout, spent_set
 from distillguard.sim.elicitation import FAMILIES, ElicitationFamily
 from tests.evaluate.catalog import (
     check_apart,
@@ -21,6 +17,11 @@ from tests.evaluate.catalog import (
     check_wrap_keeps_braces,
     task_positions,
 )
+
+HELDOUT = heldout()
+HELDOUT_FAMILIES = HELDOUT.families
+SPENT_V2 = spent_set("v2").families
+SPENT_V3 = spent_set("v3").families
 
 
 def test_ids_unique_versioned() -> None:
@@ -40,7 +41,7 @@ def test_family_well_formed(fam: ElicitationFamily) -> None:
 
 
 def test_no_id_or_template_copied_from_dev_v2_or_v3() -> None:
-    check_apart(HELDOUT_FAMILIES, [FAMILIES, HELDOUT_V2, HELDOUT_V3])
+    check_apart(HELDOUT_FAMILIES, [FAMILIES, SPENT_V2, SPENT_V3])
 
 
 def test_templates_not_all_sharing_one_cue() -> None:
@@ -51,20 +52,32 @@ def test_templates_not_all_sharing_one_cue() -> None:
 
 
 def test_wrap_keeps_braces_in_tasks_and_templates() -> None:
-    fam = heldout_family("sql_insert_en_v4")
+    fam = HELDOUT.family("sql_insert_en_v4")
     assert any('{"' in t for t in fam.templates)
     assert any("{\n" in t for t in fam.templates)
     check_wrap_keeps_braces(fam)
     with pytest.raises(KeyError):
-        heldout_family("distill_record_en_v3")  # a spent v3 family is not in v4
+        HELDOUT.family("distill_record_en_v3")  # a spent v3 family is not in v4
 
 
 def test_version() -> None:
-    assert HELDOUT_VERSION == "v4"
-    assert HELDOUT_WRITTEN == "2026-11-27"
+    assert (HELDOUT.version, HELDOUT.written, HELDOUT.status) == ("v4", "2026-11-27", "heldout")
 
 
 def test_heldout_is_what_evaluation_measures() -> None:
     from distillguard.evaluate import cot
 
     assert cot._heldout() == (HELDOUT_FAMILIES, "v4")
+
+
+def test_more_than_v2_and_v3_and_apart_from_dev_families() -> None:
+    # The checks the catalog module's doctests made.
+    from distillguard.evaluate.cot_catalogs import dev_families
+    from distillguard.sim.elicitation import STYLES
+
+    assert len(HELDOUT_FAMILIES) >= 35
+    assert {f.style for f in HELDOUT_FAMILIES} == set(STYLES)
+    assert len({f.language for f in HELDOUT_FAMILIES}) >= 17
+    dev_ids = {f.id for f in dev_families().catalog.families}
+    assert not {f.id for f in HELDOUT_FAMILIES} & dev_ids
+    assert HELDOUT.family("commit_log_en_v4").style == "encode_reasoning"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from distillguard.evaluate.cot_spent_v2 import HELDOUT_V2, SPENT_VERSION, heldout_family
+from distillguard.evaluate.cot_catalogs import spent_set
 from distillguard.sim.elicitation import FAMILIES, ElicitationFamily
 from tests.evaluate.catalog import (
     check_apart,
@@ -15,36 +15,39 @@ from tests.evaluate.catalog import (
     task_positions,
 )
 
+SPENT = spent_set("v2")
+SPENT_V2 = SPENT.families
+
 
 def test_ids_unique_versioned() -> None:
-    check_ids(HELDOUT_V2, "v2")
+    check_ids(SPENT_V2, "v2")
 
 
 def test_size_styles_and_languages() -> None:
-    check_size_styles_languages(HELDOUT_V2, min_families=24, min_english=8)
+    check_size_styles_languages(SPENT_V2, min_families=24, min_english=8)
 
 
-@pytest.mark.parametrize("fam", HELDOUT_V2, ids=lambda f: f.id)
+@pytest.mark.parametrize("fam", SPENT_V2, ids=lambda f: f.id)
 def test_family_well_formed(fam: ElicitationFamily) -> None:
     # The task does not sit in the same place in every paraphrase.
     assert len(task_positions(fam)) >= 2, fam.id
 
 
 def test_no_id_or_template_copied_from_dev() -> None:
-    check_apart(HELDOUT_V2, [FAMILIES])
+    check_apart(SPENT_V2, [FAMILIES])
 
 
 def test_templates_not_all_sharing_one_cue() -> None:
     check_no_giveaway_cue(
-        HELDOUT_V2, ("step by step", "reasoning", "chain of thought", "<thinking>", "json")
+        SPENT_V2, ("step by step", "reasoning", "chain of thought", "<thinking>", "json")
     )
 
 
 def test_wrap_keeps_braces_in_tasks_and_templates() -> None:
-    check_wrap_keeps_braces(heldout_family("annotation_schema_en_v2"))
+    check_wrap_keeps_braces(SPENT.family("annotation_schema_en_v2"))
     with pytest.raises(KeyError):
-        heldout_family("no_gaps_en")  # a spent v1 family is not in v2
+        SPENT.family("no_gaps_en")  # a spent v1 family is not in v2
 
 
 def test_version() -> None:
-    assert SPENT_VERSION == "v2"
+    assert (SPENT.version, SPENT.written, SPENT.status) == ("v2", "2026-11-27", "spent")

@@ -12,10 +12,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from distillguard.gateway.online import (
-    CONTRIB,
-    GAP_COLUMNS,
-    PART_COLUMNS,
-    TS_COLUMNS,
     SignalRunner,
     fold_item,
     merge_profile,
@@ -23,14 +19,14 @@ from distillguard.gateway.online import (
 )
 from distillguard.gateway.scorer import ScoringCore
 from distillguard.gateway.state import MemoryState
-from distillguard.ingest.store import PART_SPEC, Store
+from distillguard.ingest.store import Store
 from distillguard.scoring.risk import Calibration, score_profiles
 
 
-def test_every_part_column_has_an_online_contribution() -> None:
-    names = [n for n, _, _ in PART_SPEC]
-    assert set(names) == set(CONTRIB) | set(GAP_COLUMNS) | set(TS_COLUMNS)
-    assert tuple(names) == PART_COLUMNS
+def test_online_and_batch_profiles_have_the_same_columns(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.duckdb") as store:
+        batch = store.profile_table()
+    assert profiles_table([]).schema.names == batch.schema.names
 
 
 def _close(a: Any, b: Any) -> bool:

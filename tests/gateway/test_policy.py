@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from distillguard.gateway.policy import (
     load_policy,
     load_policy_text,
 )
+from distillguard.gateway.state import VIEW_FIELDS, AccountView
 from distillguard.scoring.risk import Calibration, score_profiles
 from tests.scoring.helpers import profiles
 
@@ -64,7 +66,9 @@ def test_policy_file_errors_name_the_file(tmp_path: Path) -> None:
 
 
 def _subject(**view: str) -> Subject:
-    return Subject(account_id="a1", tier="edu", created_at=NOW - dt.timedelta(days=2), view=view)
+    """A subject whose view is ``view`` as the state store holds it (strings)."""
+    typed = AccountView.parse(view)
+    return Subject(account_id="a1", tier="edu", created_at=NOW - dt.timedelta(days=2), view=typed)
 
 
 def test_first_matching_rule_wins() -> None:
@@ -81,10 +85,10 @@ rules:
     )
     watch = p.watch_sets
     assert decide(p, _subject(risk="0.95"), watch, NOW).name == "listed"  # type: ignore[union-attr]
-    other = Subject(account_id="b", tier="paid", created_at=None, view={"risk": "0.95"})
+    other = Subject(account_id="b", tier="paid", created_at=None, view=AccountView(risk=0.95))
     assert decide(p, other, watch, NOW).name == "risky"  # type: ignore[union-attr]
     assert decide(p, _subject(), watch, NOW).name == "young"  # type: ignore[union-attr]
-    old = Subject(account_id="b", tier="edu", created_at=NOW - dt.timedelta(days=90), view={})
+    old = Subject(account_id="b", tier="edu", created_at=NOW - dt.timedelta(days=90))
     assert decide(p, old, watch, NOW).name == "rest"  # type: ignore[union-attr]
 
 
@@ -134,3 +138,66 @@ def _elicitor(n: int) -> dict[str, object]:
         "n": n, "cot_n": n, "followup_n": 0, "tier": "free",
         "account_created_at": NOW - dt.timedelta(days=2),
     }  # fmt: skip
+
+
+# --- The typed account view: parsed once from the stored strings. ---
+
+
+def test_the_view_reads_every_stored_field_typed() -> None:
+    stored = {
+        "risk": "0.9731", "score": "12.5", "verdict": "restrict", "requests": "25",
+        "batch_risk": "0.999", "batch_verdict": "block", "campaign_id": "cmp_1", "intel": "p/c",
+        "unrelated": "kept out",
+    }  # fmt: skip
+    v = AccountView.parse(stored)
+    assert (v.risk, v.score, v.verdict, v.requests) == (0.9731, 12.5, "restrict", 25.0)
+    assert (v.batch_risk, v.batch_verdict, v.campaign_id, v.intel) == (
+        0.999, "block", "cmp_1", "p/c",
+    )  # fmt: skip
+    assert v.invalid == ()
+    assert {f.name for f in dataclasses.fields(AccountView)} - {"invalid"} == set(VIEW_FIELDS)
+
+
+def test_the_wire_format_is_what_the_scorer_and_sync_always_wrote() -> None:
+    # The scorer wrote repr(float) for risk and score and str(int) for requests.
+    risk, score = 0.1 + 0.2, 7.000000000000001
+    v = AccountView(risk=risk, score=score, verdict="watch", requests=12.0)
+    assert v.fields() == {
+        "risk": repr(risk), "score": repr(score), "verdict": "watch", "requests": "12",
+    }  # fmt: skip
+    assert AccountView.parse(v.fields()) == v
+    # Empty means unset: sync clears a campaign with "".
+    assert AccountView.parse({"campaign_id": "", "risk": ""}) == AccountView()
+
+
+@pytest.mark.parametrize(
+    ("stored", "bad"),
+    [
+        ({"risk": "abc"}, "risk"),
+        ({"risk": "nan"}, "risk"),
+        ({"batch_risk": "inf"}, "batch_risk"),
+        ({"requests": "many"}, "requests"),
+        ({"verdict": "severe"}, "verdict"),
+        ({"batch_verdict": "BLOCK"}, "batch_verdict"),
+    ],
+)
+def test_a_bad_stored_value_is_named_and_read_as_unset(stored: dict[str, str], bad: str) -> None:
+    v = AccountView.parse({**stored, "campaign_id": "c1"})
+    assert v.invalid == (bad,)
+    assert getattr(v, bad) is None
+    assert v.campaign_id == "c1"
+    # A rule on the bad field does not match (a NaN risk used to match every
+    # threshold, and text raised ValueError inside the request).
+    p = load_policy_text(
+        """
+rules:
+  - {name: risky, action: block, when: {risk_at_least: 0.5}}
+  - {name: calm, action: allow, when: {risk_below: 0.5}}
+  - {name: batch, action: block, when: {batch_risk_at_least: 0.5}}
+  - {name: busy, action: allow, when: {min_requests: 1}}
+  - {name: judged, action: allow, when: {verdict_in: [allow, watch, restrict, block]}}
+  - {name: batch_judged, action: allow, when: {batch_verdict_in: [allow, watch, restrict, block]}}
+""",
+        "p.yaml",
+    )
+    assert decide(p, _subject(**stored), p.watch_sets, NOW) is None

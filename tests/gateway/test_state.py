@@ -37,11 +37,15 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-def _item(acct: str, sec: float, day: str = "2026-03-01", **sums: float) -> FoldItem:
+def _item(
+    acct: str, sec: float, day: str = "2026-03-01", tier: str = "free", **sums: float
+) -> FoldItem:
+    ts = T0 + int(sec * 1e6)
     return FoldItem(
-        account_id=acct, day=day, ts_us=T0 + int(sec * 1e6),
-        sums={"n": 1.0, **sums}, keys=(("ip", "10.0.0.1"), ("model", f"m{int(sec) % 20 == 0}")),
-        attrs={"tier": "free"},
+        account_id=acct, day=day, ts_us=ts,
+        sums={"n": 1.0, **sums}, mins={"first_ts": ts}, maxs={"last_ts": ts},
+        latest={"tier": (ts, tier)},
+        keys=(("ip", "10.0.0.1"), ("model", f"m{int(sec) % 20 == 0}")),
     )  # fmt: skip
 
 
@@ -65,8 +69,9 @@ def test_fold_sums_gaps_keys_and_attrs(make_state: Callable[[], State]) -> None:
     assert day["last_ts"] == T0 + 40_000_000
     assert raw.keys["2026-03-01"][("ip", "10.0.0.1")] == 3
     assert raw.keys["2026-03-01"][("model", "mTrue")] == 2
-    assert raw.attrs == {"tier": "free"}
+    assert raw.latest == {"2026-03-01": {"tier": (T0 + 40_000_000, "free")}}
     prof = merge_profile("a", raw)
+    assert prof["tier"] == "free"
     assert prof["distinct_models"] == 2
     assert prof["active_days"] == 1
 
@@ -82,7 +87,7 @@ def test_old_days_are_pruned(make_state: Callable[[], State]) -> None:
 
     pruned, after = run(go())
     assert list(pruned.days) == ["2026-03-01"] == list(after.days)
-    assert list(after.keys) == ["2026-03-01"]
+    assert list(after.keys) == ["2026-03-01"] == list(after.latest)
 
 
 def test_views_merge_field_by_field(make_state: Callable[[], State]) -> None:
@@ -134,21 +139,41 @@ def test_token_bucket_on_given_times(make_state: Callable[[], State]) -> None:
     assert run(go()) == [True, True, False, True, False, False, True]
 
 
-def test_out_of_order_events_fold_as_zero_gaps(make_state: Callable[[], State]) -> None:
+def test_out_of_order_events_fold_exactly(make_state: Callable[[], State]) -> None:
+    """A late event splits its neighbours' gap; a later fold never moves the tier back."""
+
     async def go() -> RawProfile:
         s = make_state()
-        await s.fold([_item("a", 0), _item("a", 30)])
-        await s.fold([_item("a", 20)])  # finished late (another replica, a slow request)
+        await s.fold([_item("a", 0), _item("a", 30, tier="paid")])
+        # Finished late (another replica, a slow request), and before the upgrade.
+        await s.fold([_item("a", 20)])
+        await s.fold([_item("a", 20), _item("a", -5)])  # the same instant again; a first
         raw = await s.raw_profile("a")
         await s.close()
         return raw
 
-    day = run(go()).days["2026-03-01"]
-    assert day["n"] == 3
-    assert day["gap_n"] == 2
-    assert day["gap_sum"] == pytest.approx(30.0)
+    raw = run(go())
+    day = raw.days["2026-03-01"]
+    assert day["n"] == 5
+    # Times -5, 0, 20, 20, 30: gaps 5, 20, 0, 10, as the batch store computes them.
+    assert day["gap_n"] == 4
+    assert day["gap_sum"] == pytest.approx(35.0)
+    assert day["gap_sq_sum"] == pytest.approx(25.0 + 400.0 + 100.0)
     assert day["last_ts"] == T0 + 30_000_000
-    assert day["first_ts"] == T0
+    assert day["first_ts"] == T0 - 5_000_000
+    assert merge_profile("a", raw)["tier"] == "paid"
+
+
+def test_latest_ties_go_to_the_greatest_value(make_state: Callable[[], State]) -> None:
+    async def go() -> list[str | None]:
+        s = make_state()
+        await s.fold([_item("a", 0, tier="b"), _item("a", 0, tier="a")])
+        await s.fold([_item("b", 0, tier="a"), _item("b", 0, tier="é"), _item("b", 0, tier="z")])
+        raws = await s.raw_profiles(["a", "b"])
+        await s.close()
+        return [merge_profile(k, raw)["tier"] for k, raw in sorted(raws.items())]
+
+    assert run(go()) == ["b", "é"]
 
 
 def test_redis_outage_raises_fast_and_recovers(redis_server: RedisServer) -> None:

@@ -194,4 +194,10 @@ def test_a_version_2_store_gains_the_template_cot_keys(
     with Store(path) as s:
         version = s.con.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchall()
         assert version == [("3",)]
-        assert profile_rows(s) == before
+        after = profile_rows(s)
+    # Rebuilt from the events: sums may differ in the last bits (parallel aggregation).
+    assert len(after) == len(before)
+    for a, b in zip(after, before, strict=True):
+        assert a.keys() == b.keys()
+        assert a == {k: pytest.approx(v, rel=1e-12) if isinstance(v, float) else v
+                     for k, v in b.items()}  # fmt: skip

@@ -283,7 +283,7 @@ def test_engines_agree_on_real_text(corpus: Corpus) -> None:
 @pytest.mark.parametrize(
     "system",
     [
-        # Written for this test (not one of cot_dev_families' apps).
+        # Written for this test (not one of dev_families.yaml's apps).
         "You are Quill, a reading tutor for children. Explain step by step to the student "
         "what each word means, be patient, and check that they understand before moving on.",
         "You are a chemistry homework helper. Do not just give the answer: explain the "

@@ -228,7 +228,7 @@ TRAIN = (
     "A train leaves at 3 pm travelling 60 km/h; a second leaves at 4 pm at 90 km/h. "
     "When does it catch up?"
 )
-# Written for this test (neither cot_dev_negatives' templates nor the simulator's):
+# Written for this test (neither dev_negatives.yaml's templates nor the simulator's):
 # requests that talk about hints, steps, proofs and show-your-work without asking for
 # the model's reasoning trace.
 STEP_TALK_NEGATIVES = [
@@ -247,16 +247,20 @@ def test_step_talk_that_asks_for_no_trace_does_not_fire(sig: CotElicitation) -> 
 
 
 def test_the_signal_and_its_build_scripts_never_load_the_held_out_set() -> None:
-    # In a fresh interpreter: the signal, its model, the dev-data helpers and both
-    # build scripts never load distillguard.evaluate.cot_heldout (the test set).
+    # In a fresh interpreter that refuses to open the blind held-out set
+    # (data/eval/cot/heldout_v4.yaml): the signal, its model, the dev-data helpers and
+    # the build scripts never read it (tests/evaluate/test_eval_data.py imports every
+    # module of the package the same way).
     code = (
-        "import sys, runpy\n"
+        "import runpy\n"
+        "from distillguard.evaluate import cot_catalogs\n"
+        "cot_catalogs.refuse_blind_reads()\n"
         "import distillguard.signals.cot_elicitation, distillguard.signals.cot_model\n"
         "import tests.signals.helpers\n"
         "for s in ('scripts/build_cot_model.py', 'scripts/cot_family_cv.py',\n"
         "          'scripts/cot_dev_eval.py', 'scripts/cot_sim_requests.py'):\n"
         "    runpy.run_path(s, run_name='not_main')\n"
-        "assert 'distillguard.evaluate.cot_heldout' not in sys.modules\n"
+        "assert cot_catalogs.blind_reads() == 0\n"
     )
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)

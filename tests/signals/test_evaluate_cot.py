@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-from distillguard.evaluate import cot
-from distillguard.evaluate.cot_spent_v2 import HELDOUT_V2
-from distillguard.evaluate.cot_spent_v3 import HELDOUT_V3
+from distillguard.evaluate import cot, cot_catalogs
 from distillguard.sim.corpus import Corpus
 
 # The blind held-out set may not be written yet; these tests only check the report's
-# shape (find_spec locates the module without importing it).
+# shape (the path is checked, the file is not read).
 needs_heldout = pytest.mark.skipif(
-    importlib.util.find_spec("distillguard.evaluate.cot_heldout") is None,
-    reason="the held-out set distillguard.evaluate.cot_heldout is not there yet",
+    not cot_catalogs.blind_path().is_file(),
+    reason=f"the held-out set {cot_catalogs.HELDOUT_FILE} is not there yet",
 )
+SPENT_V2 = cot_catalogs.spent_set("v2").families
+SPENT_V3 = cot_catalogs.spent_set("v3").families
 
 
 def test_sharegpt_half_is_stable_and_balanced() -> None:
@@ -46,8 +45,8 @@ def test_small_evaluation(corpus: Corpus, tmp_path: Path) -> None:
     assert d["heldout_version"]
     assert all(r["split"] == "dev" for r in d["dev_development_data"])
     assert {r["split"] for r in d["spent_v2_development_data"]} == {"spent_v2"}
-    assert {r["family"] for r in d["spent_v2_development_data"]} == {f.id for f in HELDOUT_V2}
-    assert {r["family"] for r in d["spent_v3_development_data"]} == {f.id for f in HELDOUT_V3}
+    assert {r["family"] for r in d["spent_v2_development_data"]} == {f.id for f in SPENT_V2}
+    assert {r["family"] for r in d["spent_v3_development_data"]} == {f.id for f in SPENT_V3}
     assert set(d["benign"]) == {
         "sharegpt_test",
         "hard_negatives_benign_asks",

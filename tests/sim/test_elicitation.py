@@ -79,10 +79,11 @@ def test_holdout_split_is_all_dev_since_v1_was_spent() -> None:
     assert set(HOLDOUT_SPLIT) >= el._SPENT_HELDOUT_V1
 
 
-def test_simulator_never_sees_the_heldout_v2_catalog() -> None:
+def test_simulator_never_sees_the_evaluation_catalogs() -> None:
     # Simulated traffic is development data, so no module under distillguard/sim may
-    # load the evaluation-only held-out families.
-    # (Docstrings may name it; imports may not, nor may any import of distillguard.evaluate.)
+    # load the evaluation catalogs (data/eval/cot/, read by distillguard.evaluate).
+    # (Docstrings may name them; imports may not.  That importing the package never
+    # opens the blind set is tested in tests/evaluate/test_eval_data.py.)
     sim_dir = Path(el.__file__).parent
     for path in sim_dir.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -92,7 +93,7 @@ def test_simulator_never_sees_the_heldout_v2_catalog() -> None:
                 names = [a.name for a in node.names]
             else:
                 continue
-            assert not any("cot_heldout" in n or "evaluate" in n for n in names), path
+            assert not any("evaluate" in n or "catalog" in n for n in names), path
 
 
 def test_campaign_families_heldout_is_rejected(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 A linker is a small dataclass registered under a stable snake_case name (its
 fields are its parameters, as in a policy or scenario file).  It reads the store
-and returns one row per linked pair, ``src < dst``, with
+through the store protocol (:class:`~distillguard.store.EventStore`, in its
+:class:`LinkContext`) and returns one row per linked pair, ``src < dst``, with
 
 - ``strength``: how much the pair shares, summed over shared keys, each key worth
   ``1 / log2(1 + df)`` where ``df`` is the number of accounts holding it (a proxy
@@ -29,10 +30,11 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar, Final, TypeVar
 
-import duckdb
 import pyarrow as pa
 
+from distillguard.arrowsql import query
 from distillguard.errors import DistillguardError
+from distillguard.store import EventStore, Window
 
 #: Columns every linker returns.
 PAIR_SCHEMA: Final = pa.schema(
@@ -47,11 +49,25 @@ PAIR_SCHEMA: Final = pa.schema(
 
 @dataclass(frozen=True)
 class LinkContext:
-    """What linkers may read: the store's connection and the scan window's size."""
+    """What linkers read: the store (through its protocol), the scan window, and the
+    window's accounts with their organisation, tier and sign-up time."""
 
-    con: duckdb.DuckDBPyConnection
-    #: Accounts active in the window (for document-frequency caps given as shares).
-    n_accounts: int
+    store: EventStore
+    window: Window
+    #: ``account_id, org_id, tier, created_at`` of every account active in the window
+    #: (:meth:`~distillguard.store.EventStore.account_attributes`).
+    accounts: pa.Table
+
+    @classmethod
+    def read(cls, store: EventStore, window: Window | None = None) -> LinkContext:
+        """The context of ``window`` (everything by default) in ``store``."""
+        window = window or Window()
+        return cls(store, window, store.account_attributes(window))
+
+    @property
+    def n_accounts(self) -> int:
+        """Accounts active in the window (for document-frequency caps given as shares)."""
+        return int(self.accounts.num_rows)
 
 
 @dataclass(frozen=True)
@@ -109,17 +125,14 @@ def empty_pairs() -> pa.Table:
     return PAIR_SCHEMA.empty_table()
 
 
-def fetch(con: duckdb.DuckDBPyConnection, sql: str, what: str) -> pa.Table:
-    try:
-        table = con.sql(sql).to_arrow_table()
-    except duckdb.Error as exc:
-        raise DistillguardError(f"cannot compute {what} links: {exc}") from exc
-    return table.cast(PAIR_SCHEMA)
+def holders_of(table: pa.Table, key: str = "key") -> pa.Table:
+    """``account_id, key`` of ``table`` (its column ``key`` renamed ``key``)."""
+    return pa.table({"account_id": table["account_id"], "key": table[key]})
 
 
 def shared_key_pairs(
-    con: duckdb.DuckDBPyConnection,
-    holders_sql: str,
+    ctx: LinkContext,
+    holders: pa.Table,
     *,
     what: str,
     min_df: int = 2,
@@ -130,7 +143,7 @@ def shared_key_pairs(
 ) -> pa.Table:
     """Pairs of accounts holding the same key.
 
-    ``holders_sql`` selects ``account_id, key`` (duplicates allowed).  Keys held by
+    ``holders`` has columns ``account_id, key`` (duplicates allowed).  Keys held by
     fewer than ``min_df`` or more than ``max_df`` accounts are ignored; keys held by
     more than ``max_pairs_df`` link their holders in a ring.  Pairs inside one
     organisation (same non-null ``org_id``) count ``same_org_factor`` times.
@@ -139,7 +152,7 @@ def shared_key_pairs(
     sql = f"""
         WITH holders AS (
             SELECT DISTINCT account_id, CAST(key AS VARCHAR) AS key
-            FROM ({holders_sql}) WHERE key IS NOT NULL
+            FROM holders WHERE key IS NOT NULL
         ),
         df AS (
             SELECT key, count(*) AS df FROM holders GROUP BY key
@@ -177,7 +190,13 @@ def shared_key_pairs(
         LEFT JOIN orgs ox ON ox.account_id = pairs.x
         LEFT JOIN orgs oy ON oy.account_id = pairs.y
     """
-    return fetch(con, sql, what)
+    table = query(
+        sql,
+        what=f"{what} links",
+        holders=holders.select(["account_id", "key"]),
+        account_orgs=ctx.accounts.select(["account_id", "org_id"]),
+    )
+    return table.cast(PAIR_SCHEMA)
 
 
 __all__ = [
@@ -188,6 +207,7 @@ __all__ = [
     "available",
     "create",
     "empty_pairs",
+    "holders_of",
     "register",
     "shared_key_pairs",
 ]

@@ -28,6 +28,7 @@ from distillguard.campaigns.minhash import (
     near_duplicate_groups,
     signatures,
 )
+from distillguard.store import EventFilter
 
 
 def similar_text_pairs(
@@ -56,12 +57,7 @@ def similar_text_pairs(
             "key": pa.array(labels.astype(np.int64)),
         }
     )
-    name = f"{what}_holders"
-    ctx.con.register(name, holders)
-    try:
-        return shared_key_pairs(ctx.con, f"SELECT account_id, key FROM {name}", what=what)
-    finally:
-        ctx.con.unregister(name)
+    return shared_key_pairs(ctx, holders, what=what)
 
 
 @register
@@ -87,12 +83,13 @@ class NearDuplicate(Linker):
         return out
 
     def pairs(self, ctx: LinkContext) -> pa.Table:
-        rows = ctx.con.sql(
-            f"""
-            SELECT account_id, left(user_text, {int(self.max_chars)}) AS text FROM win_events
-            WHERE NOT coalesce(benchmark_match, false)
-              AND length(user_text) >= {int(self.min_chars)}
-            """
-        ).to_arrow_table()
+        texts = ctx.store.events(
+            ["account_id", "user_text"],
+            EventFilter(
+                window=ctx.window, exclude_benchmark=True, min_text_chars=int(self.min_chars)
+            ),
+            text_chars=int(self.max_chars),
+        )
+        rows = pa.table({"account_id": texts["account_id"], "text": texts["user_text"]})
         cfg = MinHashConfig(num_perm=self.num_perm, max_chars=self.max_chars)
         return similar_text_pairs(ctx, rows, cfg, self.bands, self.threshold, self.name)

@@ -12,7 +12,13 @@ from typing import ClassVar
 
 import pyarrow as pa
 
-from distillguard.campaigns.links.base import LinkContext, Linker, register, shared_key_pairs
+from distillguard.campaigns.links.base import (
+    LinkContext,
+    Linker,
+    holders_of,
+    register,
+    shared_key_pairs,
+)
 
 
 @register
@@ -25,9 +31,10 @@ class SharedPayment(Linker):
     same_org_factor: float = 0.1
 
     def pairs(self, ctx: LinkContext) -> pa.Table:
+        keys = ctx.store.key_counts(["payment"], ctx.window)
         return shared_key_pairs(
-            ctx.con,
-            "SELECT account_id, key FROM win_keys WHERE kind = 'payment'",
+            ctx,
+            holders_of(keys),
             what=self.name,
             same_org_factor=self.same_org_factor,
         )

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import pyarrow as pa
 
+from distillguard.arrowsql import query
 from distillguard.campaigns.links.base import LinkContext, Linker, register
 from distillguard.campaigns.links.near_duplicate import similar_text_pairs
 from distillguard.campaigns.minhash import MinHashConfig
@@ -34,12 +35,9 @@ class RoundRobin(Linker):
     bands: int = 16
 
     def pairs(self, ctx: LinkContext) -> pa.Table:
-        rows = ctx.con.sql(
+        rows = query(
             f"""
-            WITH h AS (
-                SELECT account_id, epoch_us(ts) // 3600000000 AS hour, count(*) AS n
-                FROM win_events GROUP BY ALL
-            ),
+            WITH h AS (SELECT account_id, slot AS hour, n FROM activity),
             span AS (SELECT greatest(1, max(hour) - min(hour) + 1) AS n FROM h),
             acc AS (
                 SELECT account_id,
@@ -48,7 +46,9 @@ class RoundRobin(Linker):
             )
             SELECT account_id, text FROM acc, span
             WHERE k >= {int(self.min_hours)} AND k <= {float(self.max_hour_share)} * span.n
-            """
-        ).to_arrow_table()
+            """,
+            what=f"{self.name} hours",
+            activity=ctx.store.activity(3600, ctx.window),
+        )
         cfg = MinHashConfig(num_perm=self.num_perm, shingle="word", k=1, max_chars=1 << 20)
         return similar_text_pairs(ctx, rows, cfg, self.bands, self.threshold, self.name)

@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import pyarrow as pa
 
+from distillguard.arrowsql import query
 from distillguard.campaigns.links.base import LinkContext, Linker, register, shared_key_pairs
 
 
@@ -33,8 +34,8 @@ class SignupBurst(Linker):
         bucket = f"time_bucket(INTERVAL {int(self.bucket_minutes)} MINUTE, created)"
         holders = f"""
             WITH acc AS (
-                SELECT account_id, min(account_created_at) AS created FROM win_events
-                WHERE account_created_at IS NOT NULL GROUP BY account_id
+                SELECT account_id, created_at AS created FROM accounts
+                WHERE created_at IS NOT NULL
             ),
             b AS (SELECT account_id, {bucket} AS key FROM acc),
             counts AS (SELECT key, count(*) AS c FROM b GROUP BY key),
@@ -43,4 +44,5 @@ class SignupBurst(Linker):
             WHERE counts.c >= {int(self.min_accounts)}
               AND counts.c >= {float(self.factor)} * typical.m
         """
-        return shared_key_pairs(ctx.con, holders, what=self.name)
+        burst = query(holders, what=f"{self.name} holders", accounts=ctx.accounts)
+        return shared_key_pairs(ctx, burst, what=self.name)

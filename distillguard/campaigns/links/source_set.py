@@ -14,8 +14,16 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from distillguard.campaigns.links.base import LinkContext, Linker, register, shared_key_pairs
+from distillguard.campaigns.links.base import (
+    LinkContext,
+    Linker,
+    holders_of,
+    register,
+    shared_key_pairs,
+)
+from distillguard.store import EventFilter
 
 
 @register
@@ -28,10 +36,6 @@ class SourceSet(Linker):
     min_requests: int = 3
 
     def pairs(self, ctx: LinkContext) -> pa.Table:
-        return shared_key_pairs(
-            ctx.con,
-            "SELECT account_id, benchmark_source AS key FROM win_events "
-            "WHERE benchmark_source IS NOT NULL GROUP BY ALL "
-            f"HAVING count(*) >= {int(self.min_requests)}",
-            what=self.name,
-        )
+        sources = ctx.store.value_counts("benchmark_source", EventFilter(window=ctx.window))
+        sources = sources.filter(pc.greater_equal(sources["n"], int(self.min_requests)))
+        return shared_key_pairs(ctx, holders_of(sources, "value"), what=self.name)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from distillguard.campaigns.links.base import LinkContext, Linker, register, shared_key_pairs
 
@@ -39,17 +40,10 @@ class SharedSubnet(Linker):
     same_org_factor: float = 0.1
 
     def pairs(self, ctx: LinkContext) -> pa.Table:
-        rows = ctx.con.execute("SELECT DISTINCT key FROM win_keys WHERE kind = 'ip'").fetchall()
-        ips = [r[0] for r in rows]
-        nets = pa.table({"ip": pa.array(ips, pa.string()), "net": [subnet_of(i) for i in ips]})
-        ctx.con.register("ip_subnets", nets)
-        try:
-            return shared_key_pairs(
-                ctx.con,
-                "SELECT k.account_id, s.net AS key FROM win_keys k "
-                "JOIN ip_subnets s ON k.key = s.ip WHERE k.kind = 'ip'",
-                what=self.name,
-                same_org_factor=self.same_org_factor,
-            )
-        finally:
-            ctx.con.unregister("ip_subnets")
+        keys = ctx.store.key_counts(["ip"], ctx.window)
+        ips = pc.unique(keys["key"])
+        nets = pa.array([subnet_of(str(i)) for i in ips.to_pylist()], pa.string())
+        holders = pa.table(
+            {"account_id": keys["account_id"], "key": pc.take(nets, pc.index_in(keys["key"], ips))}
+        )
+        return shared_key_pairs(ctx, holders, what=self.name, same_org_factor=self.same_org_factor)

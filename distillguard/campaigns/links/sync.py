@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import pyarrow as pa
 
+from distillguard.arrowsql import query
 from distillguard.campaigns.links.base import LinkContext, Linker, register
 from distillguard.campaigns.links.near_duplicate import similar_text_pairs
 from distillguard.campaigns.minhash import MinHashConfig
@@ -35,10 +36,9 @@ class SyncActivity(Linker):
     bands: int = 16
 
     def pairs(self, ctx: LinkContext) -> pa.Table:
-        slot = f"epoch_us(ts) // {int(self.slot_minutes) * 60_000_000}"
-        rows = ctx.con.sql(
+        rows = query(
             f"""
-            WITH s AS (SELECT DISTINCT account_id, {slot} AS slot FROM win_events),
+            WITH s AS (SELECT DISTINCT account_id, slot FROM activity),
             span AS (SELECT greatest(1, max(slot) - min(slot) + 1) AS n FROM s),
             acc AS (
                 SELECT account_id, string_agg(CAST(slot AS VARCHAR), ' ' ORDER BY slot) AS text,
@@ -47,7 +47,9 @@ class SyncActivity(Linker):
             )
             SELECT account_id, text FROM acc, span
             WHERE k >= {int(self.min_slots)} AND k <= {float(self.max_slot_share)} * span.n
-            """
-        ).to_arrow_table()
+            """,
+            what=f"{self.name} slots",
+            activity=ctx.store.activity(int(self.slot_minutes) * 60, ctx.window),
+        )
         cfg = MinHashConfig(num_perm=self.num_perm, shingle="word", k=1, max_chars=1 << 20)
         return similar_text_pairs(ctx, rows, cfg, self.bands, self.threshold, self.name)

@@ -14,8 +14,15 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from distillguard.campaigns.links.base import LinkContext, Linker, register, shared_key_pairs
+from distillguard.campaigns.links.base import (
+    LinkContext,
+    Linker,
+    holders_of,
+    register,
+    shared_key_pairs,
+)
 
 
 @register
@@ -31,10 +38,9 @@ class SharedTemplate(Linker):
     min_requests: int = 2
 
     def pairs(self, ctx: LinkContext) -> pa.Table:
-        return shared_key_pairs(
-            ctx.con,
-            "SELECT account_id, kind || ':' || key AS key FROM win_keys "
-            "WHERE kind IN ('prefix', 'suffix', 'system') GROUP BY account_id, kind, key "
-            f"HAVING sum(n) >= {int(self.min_requests)}",
-            what=self.name,
+        keys = ctx.store.key_counts(["prefix", "suffix", "system"], ctx.window)
+        keys = keys.filter(pc.greater_equal(keys["n"], int(self.min_requests)))
+        keys = keys.append_column(
+            "template", pc.binary_join_element_wise(keys["kind"], keys["key"], ":")
         )
+        return shared_key_pairs(ctx, holders_of(keys, "template"), what=self.name)

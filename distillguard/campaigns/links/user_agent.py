@@ -12,7 +12,13 @@ from typing import ClassVar
 
 import pyarrow as pa
 
-from distillguard.campaigns.links.base import LinkContext, Linker, register, shared_key_pairs
+from distillguard.campaigns.links.base import (
+    LinkContext,
+    Linker,
+    holders_of,
+    register,
+    shared_key_pairs,
+)
 
 
 @register
@@ -34,9 +40,10 @@ class SharedUserAgent(Linker):
 
     def pairs(self, ctx: LinkContext) -> pa.Table:
         cap = max(2, min(self.max_accounts, int(self.max_share * ctx.n_accounts)))
+        keys = ctx.store.key_counts(["user_agent"], ctx.window)
         return shared_key_pairs(
-            ctx.con,
-            "SELECT account_id, key FROM win_keys WHERE kind = 'user_agent'",
+            ctx,
+            holders_of(keys),
             what=self.name,
             max_df=cap,
             same_org_factor=self.same_org_factor,
