@@ -31,7 +31,7 @@ from _table import print_table
 
 def scaled_scenario(factor: float, out: Path) -> Path:
     """`mixed` with every benign population's account count times ``factor``."""
-    text = (resources.files("distillguard.sim") / "scenarios" / "mixed.yaml").read_text()
+    text = (resources.files("distillguard_lab.sim") / "scenarios" / "mixed.yaml").read_text()
     doc = yaml.safe_load(text)
     doc["name"] = "mixed_scaled"
     for pop in doc["populations"]:

@@ -30,8 +30,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from distillguard.evaluate.campaigns import evaluate_campaigns
-from distillguard.evaluate.metrics import evaluate_accounts
+from distillguard_lab.evaluate.campaigns import evaluate_campaigns
+from distillguard_lab.evaluate.metrics import evaluate_accounts
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _verdicts import print_verdict_levels, verdict_levels

@@ -38,7 +38,7 @@ import numpy.typing as npt
 from _table import print_table
 from datasketch import MinHash, MinHashLSH
 
-from distillguard.campaigns.minhash import (
+from distillguard.minhash import (
     LSHConfig,
     MinHashConfig,
     candidate_pairs,
@@ -47,7 +47,7 @@ from distillguard.campaigns.minhash import (
     signatures,
     threshold_for,
 )
-from distillguard.sim.corpus import load_corpus
+from distillguard_lab.sim.corpus import load_corpus
 
 _WS = re.compile(r"[\t\n\v\f\r ]+")
 
@@ -83,7 +83,7 @@ def make_texts(n: int, seed: int) -> tuple[list[str], npt.NDArray[np.int64]]:
 
 
 def py_shingles(text: str, cfg: MinHashConfig) -> list[bytes]:
-    """Word k-grams as :func:`distillguard.campaigns.minhash.shingles`, in plain Python."""
+    """Word k-grams as :func:`distillguard.minhash.shingles`, in plain Python."""
     words = _WS.sub(" ", text[: cfg.max_chars].lower()).strip(" ").split(" ")
     if words == [""]:
         return []

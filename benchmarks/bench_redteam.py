@@ -1,11 +1,11 @@
 """Detection on traffic our simulator did not produce: the independent red team.
 
-For each seed: simulate the benign-only background (``distillguard/redteam/
+For each seed: simulate the benign-only background (``lab/distillguard_lab/redteam/
 background.yaml``, 200,000 events over 14 days by default), add the red team's
-seven operations (``distillguard/redteam/``, written blind to the detectors and
+seven operations (``lab/distillguard_lab/redteam/``, written blind to the detectors and
 to the simulator's attack code), scan the mix with the shipped default
 calibration (the detector as a black box: ``distillguard.scan.scan``), and
-evaluate against the labels (``distillguard.evaluate.metrics``).
+evaluate against the labels (``distillguard_lab.evaluate.metrics``).
 
     .venv/bin/python benchmarks/bench_redteam.py [--seeds 2013 2014] [--events 200000]
 
@@ -33,10 +33,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from distillguard.evaluate.metrics import evaluate_accounts, roc_auc, tpr_at_fpr
 from distillguard.ingest import read_labels
-from distillguard.redteam import OPERATIONS, build_dataset
 from distillguard.scan import ScanOptions, scan
+from distillguard_lab.evaluate.metrics import evaluate_accounts, roc_auc, tpr_at_fpr
+from distillguard_lab.redteam import OPERATIONS, build_dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_table

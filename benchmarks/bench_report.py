@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 import pyarrow as pa
 from _table import print_table
 
-from distillguard.campaigns.report import CampaignView, ScanContext, render_index, render_report
+from distillguard.reports.campaign import CampaignView, ScanContext, render_index, render_report
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 TS = pa.timestamp("us", tz="UTC")

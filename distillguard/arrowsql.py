@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from distillguard.errors import DistillguardError
 
-#: Settings of every query's database (those of :class:`~distillguard.ingest.store.Store`).
+#: Settings of every query's database (those of :class:`~distillguard.store.duckdb.Store`).
 THREADS: Final = 2
 MEMORY_LIMIT: Final = "2GB"
 

@@ -15,7 +15,6 @@ import numpy as np
 import pyarrow as pa
 
 from distillguard.errors import DistillguardError
-from distillguard.ingest.store import Store
 from distillguard.scoring.features import account_features
 from distillguard.scoring.risk import (
     RATE_KEYS,
@@ -26,6 +25,7 @@ from distillguard.scoring.risk import (
     evidence,
     total,
 )
+from distillguard.store.duckdb import Store
 
 
 def benign_features(
@@ -77,27 +77,3 @@ def calibrate_on_logs(
     """Thresholds from logs the user knows to be benign."""
     feats = benign_features(store_path, logs)
     return fit_from_features([feats], fpr, ", ".join(str(p) for p in logs), block_evidence)
-
-
-def calibrate_on_labelled(
-    runs: Sequence[tuple[Path, pa.Table]],
-    tmp: Path,
-    *,
-    fpr: dict[str, float] | None = None,
-    source: str = "",
-    block_evidence: BlockEvidence | None = None,
-) -> Calibration:
-    """Thresholds from simulated runs: (events file, labels) pairs, benign accounts only."""
-    parts = []
-    for i, (events, labels) in enumerate(runs):
-        benign = {
-            a
-            for a, atk in zip(
-                labels.column("account_id").to_pylist(),
-                labels.column("is_attack").to_pylist(),
-                strict=True,
-            )
-            if not atk
-        }
-        parts.append(benign_features(tmp / f"cal{i}.duckdb", [events], benign))
-    return fit_from_features(parts, fpr, source, block_evidence)

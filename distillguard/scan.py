@@ -5,7 +5,7 @@ The flow, in :func:`scan`:
 1. **load** (:func:`load_logs`): read and validate the logs (:mod:`distillguard.ingest`,
    bad rows quarantined), compute every request's signals (:mod:`distillguard.signals`),
    store the events and recompute the profile parts of the account-days they touched
-   (:class:`~distillguard.ingest.store.Store`);
+   (:class:`~distillguard.store.duckdb.Store`);
 2. **profiles**: each account's parts merged over the window;
 3. **verdicts**, one pipeline (:mod:`distillguard.scoring.verdicts`): risk from the
    account's own traffic, then campaign membership lifts members
@@ -34,19 +34,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distillguard.campaigns.detect import CampaignFinding, find_campaigns
-from distillguard.campaigns.output import write_campaigns
 from distillguard.errors import DistillguardError, InputError
+from distillguard.fileio import atomic_open
 from distillguard.ingest import (
     QuarantineRecord,
     detect_format,
-    iter_event_batches,
     write_quarantine,
 )
-from distillguard.ingest.quarantine import atomic_open
-from distillguard.ingest.store import LoadReport, Store
+from distillguard.reports.output import write_campaigns
+from distillguard.scoring.model import Model
 from distillguard.scoring.risk import Calibration, score_accounts
-from distillguard.scoring.train import Model
-from distillguard.signals import EventBatch, Signal, available, create
+from distillguard.store.duckdb import LoadReport, Store
+from distillguard.store.loading import load_logs
 
 
 @dataclass(frozen=True)
@@ -104,46 +103,6 @@ def quarantine_summary(records: Sequence[QuarantineRecord], rows: int, path: Pat
         f"quarantined {len(records):,} of {rows:,} rows ({n:,} {top}{more}); "
         f"each with file, row, field and reason in {path}"
     )
-
-
-def signal_columns(signals: Sequence[Signal], batch: EventBatch) -> dict[str, pa.Array]:
-    """Every output column of ``signals`` over ``batch`` (sharing its derived columns)."""
-    cols: dict[str, pa.Array] = {}
-    for sig in signals:
-        out = sig.compute(batch)
-        for f in sig.outputs:
-            cols[f.name] = out[f.name]
-    return cols
-
-
-def load_logs(
-    store: Store,
-    inputs: Sequence[str | Path],
-    *,
-    fmt: str | None = None,
-    on_progress: Callable[[str, int], None] | None = None,
-) -> LoadReport:
-    """Load log files into ``store`` in one transaction, batch by batch: read and
-    validate (ingest; bad rows quarantined), compute every registered signal, store
-    the new events; then the store recomputes the profile parts of the account-days
-    the load touched.  Idempotent and incremental (see :mod:`distillguard.ingest.store`).
-    """
-    signals = [create(n) for n in available()]
-    with store.loading() as load:
-        for path in inputs:
-            good = inserted = bad = 0
-            for chunk, quarantined in iter_event_batches(path, fmt=fmt):
-                load.quarantine(quarantined)
-                bad += len(quarantined)
-                if chunk.num_rows == 0:
-                    continue
-                good += chunk.num_rows
-                batch = EventBatch(chunk)
-                inserted += load.add(batch, signal_columns(signals, batch), str(path))
-                if on_progress is not None:
-                    on_progress(str(path), chunk.num_rows + len(quarantined))
-            load.file_loaded(str(path), good=good, inserted=inserted, quarantined=bad)
-    return load.report
 
 
 def _remove_store(path: Path) -> None:

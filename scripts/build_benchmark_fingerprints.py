@@ -18,7 +18,7 @@ Usage::
 
     python scripts/build_benchmark_fingerprints.py [--out PATH]
 
-Run it again whenever the corpus pins change (``distillguard.sim.corpus.DATA_PACKAGES``)
+Run it again whenever the corpus pins change (``distillguard_lab.sim.corpus.DATA_PACKAGES``)
 and commit the file.
 """
 
@@ -46,7 +46,7 @@ from distillguard.signals.benchmark_match import (
     FINGERPRINT_FILE,
     build_fingerprints,
 )
-from distillguard.sim.corpus import cache_key, load_corpus
+from distillguard_lab.sim.corpus import cache_key, load_corpus
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "distillguard/signals/data" / FINGERPRINT_FILE
 #: Source files whose logic shapes the fingerprints (recorded in the build record).

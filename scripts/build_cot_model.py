@@ -6,12 +6,12 @@ A logistic regression over the hashed n-gram features of
 
 * positives: real harvest tasks (half first put in an operator's harvest template)
   wrapped in the templates of every elicitation family of
-  :mod:`distillguard.sim.elicitation` (13 languages), of the extra development
+  :mod:`distillguard_lab.sim.elicitation` (13 languages), of the extra development
   families of ``data/eval/cot/dev_families.yaml`` (33 languages) and of the spent
   former held-out sets v2 and v3 (``data/eval/cot/spent_v2.yaml``, ``spent_v3.yaml``,
   development data since their results were read; all read by
-  :mod:`distillguard.evaluate.cot_catalogs`), half of them lightly paraphrased
-  (:func:`~distillguard.sim.elicitation.paraphrase`), plus each family's templates
+  :mod:`distillguard_lab.evaluate.cot_catalogs`), half of them lightly paraphrased
+  (:func:`~distillguard_lab.sim.elicitation.paraphrase`), plus each family's templates
   with no task in them;
 * negatives: ShareGPT user turns of the *calibration* half's first sub-half
   (:func:`calibration_subhalf` ``"fit"``), ordinary explanation asks wrapped around
@@ -70,8 +70,6 @@ from distillguard.artefacts import (
     table_digest,
     write_with_record,
 )
-from distillguard.evaluate import cot as cot_data
-from distillguard.evaluate import cot_catalogs
 from distillguard.signals import cot_model
 from distillguard.signals.base import EventBatch
 from distillguard.signals.cot_elicitation import CotElicitation, scan_text
@@ -84,8 +82,10 @@ from distillguard.signals.cot_model import (
     rounded,
 )
 from distillguard.signals.cue_table import DEFAULT_CUES
-from distillguard.sim import elicitation, templates
-from distillguard.sim.corpus import Corpus, cache_key, load_corpus
+from distillguard_lab.evaluate import cot as cot_data
+from distillguard_lab.evaluate import cot_catalogs
+from distillguard_lab.sim import elicitation, templates
+from distillguard_lab.sim.corpus import Corpus, cache_key, load_corpus
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "distillguard/signals/data" / MODEL_FILE
 #: Source files whose logic shapes the model (recorded in its build record).
@@ -97,10 +97,10 @@ CODE = tuple(
         "distillguard/signals/cot_model.py",
         "distillguard/signals/cue_table.py",
         "distillguard/signals/template_skeleton.py",
-        "distillguard/evaluate/cot.py",
-        "distillguard/evaluate/cot_catalogs.py",
-        "distillguard/sim/elicitation.py",
-        "distillguard/sim/templates.py",
+        "lab/distillguard_lab/evaluate/cot.py",
+        "lab/distillguard_lab/evaluate/cot_catalogs.py",
+        "lab/distillguard_lab/sim/elicitation.py",
+        "lab/distillguard_lab/sim/templates.py",
     )
 )
 #: Libraries whose versions the build record notes.
@@ -136,7 +136,7 @@ NEG_PER_TEMPLATE = 30
 
 # ------------------------------------------------------------------ data helpers
 # The ShareGPT halves, harvest tasks, wrapping and lm-eval prompts are
-# distillguard.evaluate.cot's own (it loads the held-out set only when measuring it);
+# distillguard_lab.evaluate.cot's own (it loads the held-out set only when measuring it);
 # the hard negatives here draw from a pool of their own, keyed by explanation ask.
 
 
@@ -150,7 +150,7 @@ def _sharegpt(corpus: Corpus) -> list[tuple[str, str]]:
 def wrap_tasks(
     tasks: Sequence[str], fam: elicitation.ElicitationFamily, rng: np.random.Generator
 ) -> list[str]:
-    """The wrapped user texts of :func:`distillguard.evaluate.cot.wrap_tasks`."""
+    """The wrapped user texts of :func:`distillguard_lab.evaluate.cot.wrap_tasks`."""
     return cot_data.wrap_tasks(tasks, fam, rng)[0]
 
 

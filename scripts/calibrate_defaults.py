@@ -53,8 +53,8 @@ from distillguard.artefacts import (
     table_digest,
     write_with_record,
 )
-from distillguard.calibrate import calibrate_on_labelled
 from distillguard.scoring.risk import BlockEvidence, Calibration
+from distillguard_lab.calibration import calibrate_on_labelled
 
 ROOT = Path(__file__).resolve().parents[1]
 #: (scenario, seed) pairs reserved for calibration.
@@ -151,7 +151,7 @@ def parse_runs(text: str) -> tuple[tuple[str, int], ...]:
 
 def scenario_file(scenario: str) -> Path:
     """The shipped scenario file a run name refers to."""
-    from distillguard.sim import scenario as sim_scenario
+    from distillguard_lab.sim import scenario as sim_scenario
 
     return Path(sim_scenario.__file__).resolve().parent / "scenarios" / f"{scenario}.yaml"
 
@@ -160,7 +160,7 @@ def calibration_inputs(
     runs: tuple[tuple[str, int], ...], events: int | None, sims: Path
 ) -> dict[str, Any]:
     """What the calibration is built from, for its build record."""
-    from distillguard.sim.corpus import cache_key, load_corpus
+    from distillguard_lab.sim.corpus import cache_key, load_corpus
 
     return {
         "runs": [

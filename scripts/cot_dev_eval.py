@@ -4,7 +4,7 @@ Recall per split of development families (the simulator's ``dev`` split, spent v
 v3; in-sample for a model trained on them: use ``scripts/cot_family_cv.py`` for
 out-of-family estimates) and flag rates on benign sets: the ShareGPT *calibration*
 half (and its "tune" sub-half, which the model never trains on), the hard negatives
-of :func:`distillguard.evaluate.cot.hard_negatives`, lm-eval CoT items, the held-out
+of :func:`distillguard_lab.evaluate.cot.hard_negatives`, lm-eval CoT items, the held-out
 question draws of ``dev_negatives.yaml`` by kind.
 
 Usage::
@@ -30,9 +30,9 @@ from build_cot_model import (
     negative_texts,
 )
 
-from distillguard.evaluate import cot, cot_catalogs
 from distillguard.signals.cot_elicitation import CotElicitation
-from distillguard.sim.corpus import load_corpus
+from distillguard_lab.evaluate import cot, cot_catalogs
+from distillguard_lab.sim.corpus import load_corpus
 
 
 def main(argv: list[str] | None = None) -> int:

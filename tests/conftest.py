@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from distillguard.errors import CorpusError
-from distillguard.sim.corpus import Corpus, load_corpus
+from distillguard_lab.sim.corpus import Corpus, load_corpus
 
 
 @pytest.fixture(scope="session")

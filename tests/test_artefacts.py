@@ -32,7 +32,7 @@ from distillguard.artefacts import (
     table_digest,
 )
 from distillguard.scoring.risk import Calibration
-from distillguard.sim.corpus import Corpus, cache_key
+from distillguard_lab.sim.corpus import Corpus, cache_key
 
 ROOT = Path(__file__).resolve().parents[1]
 COT_MODEL = ROOT / "distillguard/signals/data/cot_model.npz"

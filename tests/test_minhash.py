@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from distillguard.campaigns import minhash
-from distillguard.campaigns.minhash import (
+from distillguard import minhash
+from distillguard.errors import DistillguardError
+from distillguard.minhash import (
     SENTINEL,
     LSHConfig,
     MinHashConfig,
@@ -29,7 +30,6 @@ from distillguard.campaigns.minhash import (
     signatures,
     threshold_for,
 )
-from distillguard.errors import DistillguardError
 
 WORDS = [
     *("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"),
@@ -87,8 +87,8 @@ def test_shape_dtype_and_determinism() -> None:
 def test_deterministic_across_processes() -> None:
     script = (
         "import hashlib, sys\n"
-        "from tests.campaigns.test_minhash import TEXTS\n"
-        "from distillguard.campaigns.minhash import signatures\n"
+        "from tests.test_minhash import TEXTS\n"
+        "from distillguard.minhash import signatures\n"
         "print(hashlib.sha256(signatures(TEXTS).tobytes()).hexdigest())\n"
     )
     # A different hash seed in the child: salted hash() anywhere would show.

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from distillguard.errors import DistillguardError
-from distillguard.ingest.quarantine import atomic_open
+from distillguard.fileio import atomic_open
 
 GENESIS: Final = "0" * 64
 #: When the log is fsynced: see the module docstring.

@@ -27,9 +27,9 @@ from typing import Any
 
 import yaml
 
+from distillguard.fileio import atomic_open
 from distillguard.gateway.policy import Action, Policy, Rule, When, load_policy_text
 from distillguard.gateway.state import State
-from distillguard.ingest.quarantine import atomic_open
 
 #: The watchlist matched accounts join; the gateway grows it while it runs.
 INTEL_WATCHLIST = "intel"

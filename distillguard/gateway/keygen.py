@@ -32,8 +32,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distillguard.errors import DistillguardError, InputError
+from distillguard.fileio import atomic_open
 from distillguard.gateway.keys import KeyInfo, load_keys
-from distillguard.ingest.quarantine import atomic_open
 
 #: Columns of the keys table, in the order they are written.
 KEY_COLUMNS: Final = ("api_key", "account_id", "org_id", "tier", "created_at")

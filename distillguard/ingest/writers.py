@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from distillguard.ingest.quarantine import atomic_open
+from distillguard.fileio import atomic_open
 from distillguard.schema import (
     EVENT_COLUMNS,
     EVENT_LABEL_SCHEMA,

@@ -12,7 +12,8 @@ See ``docs/intel.md``.
 - :mod:`.client`: push and pull with ``taxii2-client``, resumable;
 - :mod:`.match`: pulled indicators → matched accounts (scan signal, gateway watchlist);
 - :mod:`.psi`: private set intersection of exact identifiers;
-- :mod:`.demo`: three providers and one campaign (``distillguard forum-demo``).
+- the forum demo (three providers, one campaign: ``distillguard forum-demo``) is in the lab,
+  :mod:`distillguard_lab.forum_demo`.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from taxii2client.exceptions import (
 )
 from taxii2client.v21 import ApiRoot, Collection
 
-from distillguard.ingest.quarantine import atomic_open
+from distillguard.fileio import atomic_open
 from distillguard.intel.errors import IntelError
 
 

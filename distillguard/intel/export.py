@@ -47,12 +47,12 @@ import pyarrow.parquet as pq
 import stix2
 
 from distillguard.arrowsql import query
-from distillguard.ingest.quarantine import atomic_open
-from distillguard.ingest.store import Store
+from distillguard.fileio import atomic_open
 from distillguard.intel.errors import IntelError
 from distillguard.intel.fingerprints import FingerprintConfig, campaign_fingerprints
 from distillguard.intel.hashing import KeyRing
 from distillguard.store import EventFilter, EventStore
+from distillguard.store.duckdb import Store
 
 Tlp = Literal["white", "green", "amber", "red"]
 TLP: Final[dict[str, Any]] = {

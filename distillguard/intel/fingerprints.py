@@ -41,7 +41,9 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from distillguard.campaigns.minhash import (
+from distillguard.intel.errors import IntelError
+from distillguard.intel.hashing import KeyRing
+from distillguard.minhash import (
     SENTINEL,
     LSHConfig,
     MinHashConfig,
@@ -49,8 +51,6 @@ from distillguard.campaigns.minhash import (
     near_duplicate_groups,
     signatures,
 )
-from distillguard.intel.errors import IntelError
-from distillguard.intel.hashing import KeyRing
 from distillguard.signals.template_skeleton import normalised_head, normalised_tail
 
 Part = Literal["head", "tail"]

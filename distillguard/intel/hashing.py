@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from distillguard.ingest.quarantine import atomic_open
+from distillguard.fileio import atomic_open
 from distillguard.intel.errors import IntelError
 from distillguard.yamlio import load_yaml_file
 

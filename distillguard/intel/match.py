@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from distillguard.ingest.quarantine import atomic_open
+from distillguard.fileio import atomic_open
 from distillguard.intel.errors import IntelError
 from distillguard.intel.export import KIND_PATTERN
 from distillguard.intel.fingerprints import Fingerprint, fingerprint_hits

@@ -3,7 +3,7 @@
 - :mod:`.expr`: the per-event expressions parts are written in;
 - :mod:`.spec`: the kinds of part, key kind and key statistic, and :class:`ProfileSpec`;
 - :mod:`.parts`: :data:`PROFILE`, every part of the profile (the one place to add one);
-- :mod:`.sql`: a spec compiled to DuckDB (what ``ingest/store.py`` runs);
+- :mod:`.sql`: a spec compiled to DuckDB (what ``store/duckdb.py`` runs);
 - :mod:`.fold`: a spec compiled to a one-event fold and a merge (what the gateway's
   state backends run).
 

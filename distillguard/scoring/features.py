@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from distillguard.ingest.store import COT_KEY_KINDS
+from distillguard.profiles import COT_KEY_KINDS
 
 F64 = npt.NDArray[np.float64]
 

@@ -135,7 +135,9 @@ class EventBatch:
     def param(self, name: str) -> pa.Array:
         """One request parameter as an array (nulls where not sent)."""
         params = self.column("params").combine_chunks()
-        return params.field(name)
+        # StructArray.field ignores the struct's own validity: a request without
+        # params would read as 0/false/"" instead of null.
+        return pc.struct_field(params, name)
 
 
 @dataclass

@@ -23,7 +23,7 @@ prompt, with items as short as ``[[71]]``.  A request matches when it is one of:
    (:func:`hard_normalise`: punctuation, option letters and harness labels such as
    ``question``/``answer`` dropped) equals
    an item's, or is a near duplicate of it: the MinHash estimate
-   (:mod:`distillguard.campaigns.minhash`, word 3-shingles) of their Jaccard
+   (:mod:`distillguard.minhash`, word 3-shingles) of their Jaccard
    similarity is at least :data:`NEAR_JACCARD` **and** the request has no more
    words than the item.
 
@@ -70,8 +70,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from distillguard.campaigns.minhash import MinHashConfig, jaccard, signatures
 from distillguard.errors import DistillguardError
+from distillguard.minhash import MinHashConfig, jaccard, signatures
 from distillguard.signals.base import EventBatch, Signal, register
 from distillguard.signals.template_skeleton import (
     WINDOW_FACTOR,

@@ -50,7 +50,7 @@ instructions in their system prompts, so a system prompt alone says little.
 
 The cues were written from general knowledge of elicitation and checked against the
 simulator's families (development data); held-out evaluation lives in
-:mod:`distillguard.evaluate` (results and their limits in ``docs/signals.md``).
+:mod:`distillguard_lab.evaluate` (results and their limits in ``docs/signals.md``).
 
 >>> sig = CotElicitation()
 >>> def flag(text: str) -> bool:

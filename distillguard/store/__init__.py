@@ -2,7 +2,7 @@
 DuckDB store's implementation of those reads (:mod:`.duckdb_reads`).
 
 The DuckDB store itself (schema, loading, profile parts) is
-:class:`distillguard.ingest.store.Store`; a Spark store (a later issue) implements
+:class:`distillguard.store.duckdb.Store`; a Spark store (a later issue) implements
 the same :class:`~distillguard.store.protocol.EventStore`.
 """
 

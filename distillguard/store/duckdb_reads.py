@@ -3,7 +3,7 @@
 :class:`DuckDBReads` implements :class:`~distillguard.store.protocol.EventStore`
 (profiles aside, which the store computes from its profile parts) as SQL over the
 ``events``, ``profile_keys`` and ``files`` tables of
-:class:`~distillguard.ingest.store.Store`, which inherits it.  This module and the
+:class:`~distillguard.store.duckdb.Store`, which inherits it.  This module and the
 store's own are the only code that touches a store's DuckDB connection
 (``tests/store/test_no_connection.py`` checks it).
 """

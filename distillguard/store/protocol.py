@@ -10,12 +10,12 @@ numbers), named by what it returns.
 
 What a store keeps per event is metadata, request parameters, the cut user and
 system text, turn counts and every signal's columns (see
-:mod:`distillguard.ingest.store`), and per account and UTC day the mergeable
+:mod:`distillguard.store.duckdb`), and per account and UTC day the mergeable
 profile parts and key counts.  Reads aggregate only where it spares
 moving every event (counts per key, per value, per time slot); finer analysis
 (pairs of accounts, case-file picks) is the caller's, over the tables it reads.
 
-The DuckDB store (:class:`distillguard.ingest.store.Store`) implements it;
+The DuckDB store (:class:`distillguard.store.duckdb.Store`) implements it;
 ``tests/store/test_protocol.py`` checks that and runs every read against it.
 
 >>> Window().clause_free

@@ -29,13 +29,13 @@ from distillguard.campaigns.detect import (
 )
 from distillguard.campaigns.links import PAIR_SCHEMA, REGISTRY, LinkContext, available, create
 from distillguard.campaigns.links.base import shared_key_pairs
-from distillguard.campaigns.output import write_campaigns
 from distillguard.errors import DistillguardError
 from distillguard.ingest import write_events
-from distillguard.ingest.store import Store
+from distillguard.reports.output import write_campaigns
 from distillguard.schema import EVENT_SCHEMA, PARAM_FIELDS
 from distillguard.scoring.risk import Calibration, score_profiles
 from distillguard.store import Window
+from distillguard.store.duckdb import Store
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 TASKS = [

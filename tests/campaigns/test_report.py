@@ -15,18 +15,18 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from distillguard.campaigns.report import (
+from distillguard.errors import DistillguardError
+from distillguard.gateway.policy import Subject, decide, load_policy_text
+from distillguard.gateway.state import AccountView
+from distillguard.reports.action import ActionsError, load_actions
+from distillguard.reports.campaign import (
     PLOTLYJS_NAME,
     CampaignView,
     ScanContext,
     render_index,
     render_report,
 )
-from distillguard.campaigns.report_action import ActionsError, load_actions
-from distillguard.campaigns.report_format import LINK_COLOURS, VERDICT_COLOURS
-from distillguard.errors import DistillguardError
-from distillguard.gateway.policy import Subject, decide, load_policy_text
-from distillguard.gateway.state import AccountView
+from distillguard.reports.formatting import LINK_COLOURS, VERDICT_COLOURS
 from tests.campaigns.browser import (
     chromatic_pixels,
     dump_dom,

@@ -15,11 +15,11 @@ import duckdb
 import pyarrow.compute as pc
 import pytest
 
-from distillguard.campaigns import casefile
-from distillguard.campaigns.casefile import _QUAD_NET
 from distillguard.campaigns.links.subnet import subnet_of
-from distillguard.campaigns.output import write_campaigns
-from distillguard.ingest.store import Store
+from distillguard.reports import casefile
+from distillguard.reports.casefile import _QUAD_NET
+from distillguard.reports.output import write_campaigns
+from distillguard.store.duckdb import Store
 from tests.campaigns.browser import dump_dom
 from tests.campaigns.test_detect import OPERATOR, RIVAL, _detect, store_path  # noqa: F401
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from distillguard.sim.elicitation import PLACEHOLDER, STYLES, ElicitationFamily, wrap
+from distillguard_lab.sim.elicitation import PLACEHOLDER, STYLES, ElicitationFamily, wrap
 
 #: Languages every held-out catalog covers.
 REQUIRED_LANGUAGES = frozenset(

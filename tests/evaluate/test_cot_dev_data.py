@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from distillguard.evaluate.cot_catalogs import dev_families, dev_negatives, spent_set
-from distillguard.sim.elicitation import FAMILIES, PLACEHOLDER, STYLES
+from distillguard_lab.evaluate.cot_catalogs import dev_families, dev_negatives, spent_set
+from distillguard_lab.sim.elicitation import FAMILIES, PLACEHOLDER, STYLES
 from tests.evaluate.catalog import check_apart
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from distillguard.evaluate.cot_catalogs import heldout, spent_set
-from distillguard.sim.elicitation import FAMILIES, ElicitationFamily
+from distillguard_lab.evaluate.cot_catalogs import heldout, spent_set
+from distillguard_lab.sim.elicitation import FAMILIES, ElicitationFamily
 from tests.evaluate.catalog import (
     check_apart,
     check_ids,
@@ -65,15 +65,15 @@ def test_version() -> None:
 
 
 def test_heldout_is_what_evaluation_measures() -> None:
-    from distillguard.evaluate import cot
+    from distillguard_lab.evaluate import cot
 
     assert cot._heldout() == (HELDOUT_FAMILIES, "v4")
 
 
 def test_more_than_v2_and_v3_and_apart_from_dev_families() -> None:
     # The checks the catalog module's doctests made.
-    from distillguard.evaluate.cot_catalogs import dev_families
-    from distillguard.sim.elicitation import STYLES
+    from distillguard_lab.evaluate.cot_catalogs import dev_families
+    from distillguard_lab.sim.elicitation import STYLES
 
     assert len(HELDOUT_FAMILIES) >= 35
     assert {f.style for f in HELDOUT_FAMILIES} == set(STYLES)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from distillguard.evaluate.cot_catalogs import spent_set
-from distillguard.sim.elicitation import FAMILIES, ElicitationFamily
+from distillguard_lab.evaluate.cot_catalogs import spent_set
+from distillguard_lab.sim.elicitation import FAMILIES, ElicitationFamily
 from tests.evaluate.catalog import (
     check_apart,
     check_ids,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from distillguard.datafile import DataFileError
-from distillguard.evaluate import cot_catalogs
+from distillguard_lab.evaluate import cot_catalogs
 
 ROOT = Path(__file__).resolve().parents[2]
 EVAL = ROOT / "data" / "eval"
@@ -24,6 +24,8 @@ def test_manifest_pins_every_file() -> None:
     assert cot_catalogs.manifest_problems(EVAL) == []
     assert set(cot_catalogs.manifest_entries(EVAL)) == {
         "cot/heldout_v4.yaml",
+        "cot/heldout_v5.yaml",
+        "cot/heldout_v5_negatives.yaml",
         "cot/spent_v2.yaml",
         "cot/spent_v3.yaml",
         "cot/dev_families.yaml",
@@ -46,13 +48,15 @@ def test_manifest_catches_a_changed_file(tmp_path: Path) -> None:
 def test_eval_data_is_outside_every_package() -> None:
     assert cot_catalogs.eval_data_dir() == EVAL
     assert not list(EVAL.rglob("*.py"))
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    setuptools = config["tool"]["setuptools"]
-    assert setuptools["packages"]["find"]["include"] == ["distillguard*"]
-    # Package data globs are relative to distillguard/: none reaches data/eval.
-    package_data = setuptools["package-data"]["distillguard"]
-    assert not any(".." in glob or glob.startswith("/") for glob in package_data)
-    assert not (ROOT / "MANIFEST.in").exists()
+    # Both distributions (the product and the lab) package only their own package.
+    for project, package in ((ROOT, "distillguard"), (ROOT / "lab", "distillguard_lab")):
+        config = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+        setuptools = config["tool"]["setuptools"]
+        assert setuptools["packages"]["find"]["include"] == [package, f"{package}.*"]
+        # Package data globs are relative to the package folder: none reaches data/eval.
+        package_data = setuptools["package-data"][package]
+        assert not any(".." in glob or glob.startswith("/") for glob in package_data)
+        assert not (project / "MANIFEST.in").exists()
 
 
 def test_eval_data_dir_follows_the_environment(
@@ -85,7 +89,7 @@ for s in ("scripts/build_cot_model.py", "scripts/cot_family_cv.py",
           "scripts/cot_dev_eval.py", "scripts/cot_sim_requests.py",
           "scripts/build_benchmark_fingerprints.py", "scripts/calibrate_defaults.py"):
     runpy.run_path(s, run_name="not_main")
-from distillguard.evaluate import cot, cot_catalogs
+from distillguard_lab.evaluate import cot, cot_catalogs
 cot_catalogs.dev_families(), cot_catalogs.dev_negatives(), cot_catalogs.spent_set("v2")
 assert opened == [] and cot_catalogs.blind_reads() == 0, opened
 cot._heldout()
@@ -108,7 +112,7 @@ def test_importing_every_module_never_opens_the_blind_set() -> None:
 
 def test_a_process_that_refuses_blind_reads_cannot_open_it() -> None:
     code = (
-        "from distillguard.evaluate import cot_catalogs\n"
+        "from distillguard_lab.evaluate import cot_catalogs\n"
         "cot_catalogs.refuse_blind_reads()\n"
         "cot_catalogs.spent_set('v3')\n"
         "try:\n"

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from distillguard.errors import InputError
-from distillguard.evaluate.metrics import (
+from distillguard.schema import LABEL_SCHEMA
+from distillguard_lab.evaluate.metrics import (
     FPR_TARGETS,
     MISS_LIMIT,
     AccountReport,
@@ -25,7 +26,6 @@ from distillguard.evaluate.metrics import (
     tpr_at_fpr,
     write_json,
 )
-from distillguard.schema import LABEL_SCHEMA
 
 TOP_KEYS = {
     "roc_auc",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from distillguard.sim.corpus import Corpus
+from distillguard_lab.sim.corpus import Corpus
 
 
 def free_port() -> int:
@@ -26,9 +26,9 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def sim_dir(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small simulated ``mixed`` run (events, labels) written once per session."""
-    from distillguard.sim.pools import Pools
-    from distillguard.sim.scenario import load_scenario
-    from distillguard.sim.simulator import simulate, write_result
+    from distillguard_lab.sim.pools import Pools
+    from distillguard_lab.sim.scenario import load_scenario
+    from distillguard_lab.sim.simulator import simulate, write_result
 
     out = tmp_path_factory.mktemp("sim")
     result = simulate(load_scenario("mixed"), Pools.from_table(corpus.table), seed=7, events=1200)

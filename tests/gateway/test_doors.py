@@ -21,9 +21,9 @@ import pytest
 from distillguard.gateway.app import GatewayConfig, create_app
 from distillguard.gateway.audit import read_records, verify
 from distillguard.gateway.keys import KeyInfo
-from distillguard.gateway.mock_upstream import create_mock_app
 from distillguard.gateway.policy import load_policy_text
 from distillguard.gateway.state import MemoryState
+from distillguard_lab.mock_upstream import create_mock_app
 from tests.gateway.helpers import raw_request, read_request_head, serve, tcp_server
 
 KEYS = {

@@ -24,7 +24,7 @@ import pytest
 from distillguard.gateway.app import GatewayConfig, create_app
 from distillguard.gateway.audit import read_records, verify
 from distillguard.gateway.keys import KeyInfo
-from distillguard.gateway.mock_upstream import create_mock_app
+from distillguard_lab.mock_upstream import create_mock_app
 from tests.gateway.conftest import free_port
 from tests.gateway.helpers import read_request_head, serve, tcp_server
 

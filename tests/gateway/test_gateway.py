@@ -20,11 +20,11 @@ from distillguard.gateway import upstream as upstream_module
 from distillguard.gateway.app import GatewayConfig, create_app
 from distillguard.gateway.audit import read_records, verify
 from distillguard.gateway.keys import KeyInfo
-from distillguard.gateway.mock_upstream import create_mock_app
 from distillguard.gateway.policy import load_policy_text
 from distillguard.gateway.redis_state import RedisState
 from distillguard.gateway.scorer import ProcessScorer
 from distillguard.gateway.state import MemoryState, State
+from distillguard_lab.mock_upstream import create_mock_app
 from tests.gateway.conftest import RedisServer, free_port
 from tests.gateway.helpers import serve
 

@@ -19,8 +19,8 @@ from distillguard.gateway.online import (
 )
 from distillguard.gateway.scorer import ScoringCore
 from distillguard.gateway.state import MemoryState
-from distillguard.ingest.store import Store
 from distillguard.scoring.risk import Calibration, score_profiles
+from distillguard.store.duckdb import Store
 
 
 def test_online_and_batch_profiles_have_the_same_columns(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import yaml
 from distillguard.gateway.app import GatewayConfig, create_app
 from distillguard.gateway.audit import verify
 from distillguard.gateway.keys import KeyInfo
-from distillguard.gateway.mock_upstream import create_mock_app
+from distillguard_lab.mock_upstream import create_mock_app
 from tests.gateway.helpers import serve
 
 KEY = "k-schema"

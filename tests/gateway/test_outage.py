@@ -18,9 +18,9 @@ import pytest
 from distillguard.gateway.app import GatewayConfig, create_app
 from distillguard.gateway.audit import read_records
 from distillguard.gateway.keys import KeyInfo
-from distillguard.gateway.mock_upstream import create_mock_app
 from distillguard.gateway.policy import load_policy_text
 from distillguard.gateway.redis_state import RedisState
+from distillguard_lab.mock_upstream import create_mock_app
 from tests.gateway.conftest import RedisServer
 from tests.gateway.helpers import serve
 

@@ -18,13 +18,13 @@ from distillguard.cli import app as cli_app
 from distillguard.gateway.app import GatewayConfig, create_app
 from distillguard.gateway.audit import read_records
 from distillguard.gateway.keys import load_keys
-from distillguard.gateway.mock_upstream import create_mock_app
 from distillguard.gateway.policy import load_policy
 from distillguard.gateway.redis_state import RedisState
-from distillguard.gateway.replay import gateway_request, replay_events, sim_key
 from distillguard.gateway.state import MemoryState, State
 from distillguard.ingest import read_events
 from distillguard.ingest.writers import json_rows, params_to_object
+from distillguard_lab.mock_upstream import create_mock_app
+from distillguard_lab.replay import gateway_request, replay_events, sim_key
 from tests.gateway.conftest import RedisServer
 from tests.gateway.helpers import serve
 

@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from distillguard.errors import InputError
-from distillguard.ingest.store import Store
-from distillguard.sim.corpus import Corpus
-from distillguard.sim.pools import Pools
-from distillguard.sim.scenario import load_scenario
-from distillguard.sim.simulator import simulate
+from distillguard.store.duckdb import Store
+from distillguard_lab.sim.corpus import Corpus
+from distillguard_lab.sim.pools import Pools
+from distillguard_lab.sim.scenario import load_scenario
+from distillguard_lab.sim.simulator import simulate
 
 pytestmark = pytest.mark.corpus
 

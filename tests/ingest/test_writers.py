@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from distillguard.errors import InputError
+from distillguard.fileio import atomic_open
 from distillguard.ingest import (
     QuarantineRecord,
     conform_events,
@@ -23,7 +24,6 @@ from distillguard.ingest import (
     write_labels,
     write_quarantine,
 )
-from distillguard.ingest.quarantine import atomic_open
 from distillguard.schema import EVENT_COLUMNS, EVENT_LABEL_SCHEMA, LABEL_SCHEMA
 from tests.ingest.helpers import event, events_table, params, rows_of
 

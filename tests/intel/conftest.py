@@ -12,7 +12,7 @@ import pytest
 from distillguard.intel.hashing import KeyRing
 from distillguard.intel.hub_config import HubConfig, load_hub_config_text
 from distillguard.intel.taxii_server import ObjectStore, create_hub_app, serve_in_thread
-from distillguard.sim.corpus import Corpus
+from distillguard_lab.sim.corpus import Corpus
 
 KEYS = {"A": "key-provider-a-0001", "B": "key-provider-b-0002", "C": "key-provider-c-0003"}
 
@@ -62,9 +62,9 @@ class Scanned:
 
 def scan_scenario(name: str, corpus: Corpus, root: Path, *, events: int, seed: int) -> Scanned:
     from distillguard.scan import ScanOptions, scan
-    from distillguard.sim.pools import Pools
-    from distillguard.sim.scenario import load_scenario
-    from distillguard.sim.simulator import simulate, write_result
+    from distillguard_lab.sim.pools import Pools
+    from distillguard_lab.sim.scenario import load_scenario
+    from distillguard_lab.sim.simulator import simulate, write_result
 
     sim = root / "sim"
     result = simulate(load_scenario(name), Pools.from_table(corpus.table), seed=seed, events=events)

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from distillguard.cli import app
-from distillguard.sim.corpus import Corpus
+from distillguard_lab.sim.corpus import Corpus
 from tests.intel.test_privacy import assert_no_raw
 
 

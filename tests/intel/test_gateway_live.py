@@ -23,14 +23,14 @@ from distillguard.gateway.app import GatewayConfig, create_app
 from distillguard.gateway.audit import read_records
 from distillguard.gateway.intel_watchlist import with_intel_watchlist
 from distillguard.gateway.keys import load_keys
-from distillguard.gateway.mock_upstream import create_mock_app
 from distillguard.gateway.policy import load_policy
 from distillguard.gateway.redis_state import RedisState
-from distillguard.gateway.replay import gateway_request, write_keys_table
 from distillguard.gateway.state import MemoryState, State
 from distillguard.gateway.watched import LiveIntel
 from distillguard.ingest.writers import json_rows
 from distillguard.intel.hashing import KeyRing
+from distillguard_lab.mock_upstream import create_mock_app
+from distillguard_lab.replay import gateway_request, write_keys_table
 from tests.gateway.conftest import RedisServer, redis_server  # noqa: F401  (fixture)
 from tests.gateway.helpers import serve
 from tests.intel.conftest import Scanned

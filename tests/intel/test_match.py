@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 from distillguard.cli import app
 from distillguard.gateway.policy import load_policy
-from distillguard.ingest.store import Store
 from distillguard.intel.export import ExportOptions, export_bundle, write_bundle
 from distillguard.intel.hashing import KeyRing, new_key_file
 from distillguard.intel.match import load_intel, match_store, sightings
+from distillguard.store.duckdb import Store
 from tests.intel.conftest import Scanned
 
 

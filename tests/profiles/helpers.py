@@ -1,7 +1,7 @@
 """Profiles of one event stream three ways: the DuckDB store, and folded into a state backend.
 
 Batch: the events written to Parquet files and loaded into a real
-:class:`~distillguard.ingest.store.Store` (signals, storage, ``profile_days`` and
+:class:`~distillguard.store.duckdb.Store` (signals, storage, ``profile_days`` and
 ``profile_keys``, ``profile_table``).  Online: the events in *arrival* order, in
 micro-batches, through :class:`~distillguard.gateway.online.SignalRunner`,
 :func:`~distillguard.profiles.fold.fold_item` and a backend's ``fold`` /
@@ -25,10 +25,10 @@ import pyarrow.parquet as pq
 from distillguard.gateway.online import SignalRunner
 from distillguard.gateway.redis_state import RedisState
 from distillguard.gateway.state import MemoryState, State
-from distillguard.ingest.store import Store
 from distillguard.profiles import PROFILE, Count, ProfileSpec, Sum
 from distillguard.profiles.fold import fold_item, merge_profile, profiles_table
 from distillguard.schema import EVENT_SCHEMA, PARAM_FIELDS
+from distillguard.store.duckdb import Store
 from tests.gateway.conftest import RedisServer
 
 Event = dict[str, Any]

@@ -43,7 +43,7 @@ CREATED = (None, DAY0 - dt.timedelta(days=40), DAY0 - dt.timedelta(days=2, micro
 def benchmark_texts() -> tuple[str, ...]:
     """Two public benchmark items the real ``benchmark_match`` recognises (none without
     the prompt corpus)."""
-    from distillguard.sim.corpus import load_corpus
+    from distillguard_lab.sim.corpus import load_corpus
 
     try:
         table = load_corpus().table

@@ -23,11 +23,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 
 from distillguard.gateway.state import State
-from distillguard.ingest.store import Store
 from distillguard.profiles import PROFILE, feeds
 from distillguard.profiles.sql import attributes_sql
 from distillguard.schema import EVENT_SCHEMA
 from distillguard.signals import REGISTRY, available
+from distillguard.store.duckdb import Store
 from tests.profiles.helpers import (
     assert_same_profiles,
     batch_profiles,

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from distillguard.gateway.state import State
-from distillguard.ingest.store import Store
 from distillguard.profiles import PROFILE, Count, DistinctCount, KeyKind, feeds
 from distillguard.profiles.expr import col, flag
+from distillguard.store.duckdb import Store
 from tests.profiles.helpers import assert_same_profiles, batch_profiles, fold, merged, state_factory
 from tests.profiles.streams import ACCOUNTS, SYSTEMS, Stream, crafted, streams
 

@@ -15,7 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from distillguard.ingest import read_events, read_labels, write_events, write_labels
-from distillguard.redteam import (
+from distillguard.scan import ScanOptions, scan
+from distillguard.schema import EVENT_LABEL_SCHEMA, EVENT_SCHEMA, LABEL_SCHEMA
+from distillguard_lab.redteam import (
     OPERATIONS,
     RedTeamConfig,
     RedTeamData,
@@ -25,11 +27,9 @@ from distillguard.redteam import (
     generate_all,
     mix,
 )
-from distillguard.redteam import phrases as ph
-from distillguard.redteam.__main__ import main as cli_main
-from distillguard.scan import ScanOptions, scan
-from distillguard.schema import EVENT_LABEL_SCHEMA, EVENT_SCHEMA, LABEL_SCHEMA
-from distillguard.sim.corpus import CORPUS_SCHEMA, Corpus
+from distillguard_lab.redteam import phrases as ph
+from distillguard_lab.redteam.__main__ import main as cli_main
+from distillguard_lab.sim.corpus import CORPUS_SCHEMA, Corpus
 
 START = dt.datetime(2026, 3, 2, 6, tzinfo=dt.UTC)
 

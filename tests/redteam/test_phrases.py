@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from distillguard.datafile import DataFileError
-from distillguard.redteam import phrases as ph
+from distillguard_lab.redteam import phrases as ph
 
 
 def test_packaged_file_loads_to_the_module_constants() -> None:

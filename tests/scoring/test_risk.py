@@ -11,7 +11,7 @@ import pytest
 from distillguard.errors import DistillguardError
 from distillguard.scoring.features import PRIOR_REQUESTS, account_features, shrunk
 from distillguard.scoring.risk import Calibration, ScoringConfig, evidence, score_profiles, total
-from distillguard.scoring.train import fit_logistic, train
+from distillguard_lab.train import fit_logistic, train
 from tests.scoring.helpers import profiles
 
 

@@ -13,7 +13,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from distillguard.evaluate.cot import events_from_texts
 from distillguard.signals.base import EventBatch
 from distillguard.signals.benchmark_match import (
     BENCHMARK_KINDS,
@@ -25,7 +24,8 @@ from distillguard.signals.benchmark_match import (
     load_fingerprints,
 )
 from distillguard.signals.template_skeleton import normalise
-from distillguard.sim.corpus import Corpus
+from distillguard_lab.evaluate.cot import events_from_texts
+from distillguard_lab.sim.corpus import Corpus
 from tests.signals.helpers import batch, chat
 
 SIG = BenchmarkMatch()

@@ -9,11 +9,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from distillguard.evaluate.cot import events_from_texts
 from distillguard.signals.base import EventBatch
 from distillguard.signals.capability import LABELS, Capability
-from distillguard.sim import templates
-from distillguard.sim.corpus import Corpus
+from distillguard_lab.evaluate.cot import events_from_texts
+from distillguard_lab.sim import templates
+from distillguard_lab.sim.corpus import Corpus
 from tests.signals.helpers import batch, chat
 
 CASES = [

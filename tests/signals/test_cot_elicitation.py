@@ -9,7 +9,6 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from distillguard.evaluate.cot import harvest_tasks, sharegpt_turns
 from distillguard.schema import EVENT_SCHEMA
 from distillguard.signals.base import EventBatch
 from distillguard.signals.cot_elicitation import (
@@ -18,8 +17,9 @@ from distillguard.signals.cot_elicitation import (
     _minimal_stems,
     score_of,
 )
-from distillguard.sim import elicitation
-from distillguard.sim.corpus import Corpus
+from distillguard_lab.evaluate.cot import harvest_tasks, sharegpt_turns
+from distillguard_lab.sim import elicitation
+from distillguard_lab.sim.corpus import Corpus
 from tests.signals.helpers import LONG_TEXT, chat, texts_batch
 
 TASK = "A train travels 120 km in 1.5 hours. What is its average speed?"

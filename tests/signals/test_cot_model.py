@@ -15,7 +15,6 @@ import pyarrow as pa
 import pytest
 
 from distillguard.errors import DistillguardError
-from distillguard.evaluate.cot import harvest_tasks, sharegpt_turns
 from distillguard.signals.cot_elicitation import MODEL_BAND, CotElicitation, scan_text
 from distillguard.signals.cot_model import (
     DEFAULT_BITS,
@@ -25,7 +24,8 @@ from distillguard.signals.cot_model import (
     load_model,
     model_arrays,
 )
-from distillguard.sim.corpus import Corpus
+from distillguard_lab.evaluate.cot import harvest_tasks, sharegpt_turns
+from distillguard_lab.sim.corpus import Corpus
 from tests.signals.helpers import LONG_TEXT, chat, texts_batch
 
 TASK = "A train travels 120 km in 1.5 hours. What is its average speed?"
@@ -253,7 +253,7 @@ def test_the_signal_and_its_build_scripts_never_load_the_held_out_set() -> None:
     # module of the package the same way).
     code = (
         "import runpy\n"
-        "from distillguard.evaluate import cot_catalogs\n"
+        "from distillguard_lab.evaluate import cot_catalogs\n"
         "cot_catalogs.refuse_blind_reads()\n"
         "import distillguard.signals.cot_elicitation, distillguard.signals.cot_model\n"
         "import tests.signals.helpers\n"

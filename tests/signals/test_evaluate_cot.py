@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from distillguard.evaluate import cot, cot_catalogs
-from distillguard.sim.corpus import Corpus
+from distillguard_lab.evaluate import cot, cot_catalogs
+from distillguard_lab.sim.corpus import Corpus
 
 # The blind held-out set may not be written yet; these tests only check the report's
 # shape (the path is checked, the file is not read).

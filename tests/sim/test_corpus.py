@@ -22,8 +22,8 @@ import pyarrow as pa
 import pytest
 
 from distillguard.errors import CorpusError
-from distillguard.sim import corpus as corpus_mod
-from distillguard.sim.corpus import (
+from distillguard_lab.sim import corpus as corpus_mod
+from distillguard_lab.sim.corpus import (
     CAPABILITIES,
     CORPUS_SCHEMA,
     DATA_PACKAGES,
@@ -39,7 +39,7 @@ from distillguard.sim.corpus import (
     read_source,
     wheel_dir,
 )
-from distillguard.sim.sources import (
+from distillguard_lab.sim.sources import (
     MAX_TEXT_CHARS,
     InstalledPackageData,
     JsonArrayReader,
@@ -47,10 +47,10 @@ from distillguard.sim.sources import (
     detect_language,
     guess_capability,
 )
-from distillguard.sim.sources.airoboros import extract_examples, fill_placeholders
-from distillguard.sim.sources.benchmarks import EVALS_SETS, human_eval_rows, split_chat_input
-from distillguard.sim.sources.jailbreaks import render_template
-from distillguard.sim.sources.sharegpt import conversation_rows
+from distillguard_lab.sim.sources.airoboros import extract_examples, fill_placeholders
+from distillguard_lab.sim.sources.benchmarks import EVALS_SETS, human_eval_rows, split_chat_input
+from distillguard_lab.sim.sources.jailbreaks import render_template
+from distillguard_lab.sim.sources.sharegpt import conversation_rows
 
 # --------------------------------------------------------------------------- tolerant JSON
 

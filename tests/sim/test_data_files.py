@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from distillguard.datafile import DataFileError
-from distillguard.sim import elicitation, templates
+from distillguard_lab.sim import elicitation, templates
 
 
 def _mutated(tmp_path: Path, source: Path, old: str, new: str) -> tuple[Path, str]:

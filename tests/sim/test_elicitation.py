@@ -10,18 +10,18 @@ import numpy as np
 import pytest
 
 from distillguard.errors import ScenarioError
-from distillguard.sim import elicitation as el
-from distillguard.sim.elicitation import (
+from distillguard_lab.sim import elicitation as el
+from distillguard_lab.sim.elicitation import (
     BENIGN_REASONING_ASKS,
     FAMILIES,
-    HOLDOUT_SPLIT,
+    FAMILY_SPLIT,
     STYLES,
     family,
     paraphrase,
     select_families,
     wrap,
 )
-from distillguard.sim.scenario import load_scenario
+from distillguard_lab.sim.scenario import load_scenario
 
 REQUIRED_LANGUAGES = {"en", "zh", "ru", "es", "de", "fr", "ja", "ko", "pt", "ar", "vi", "hi", "tr"}
 SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
@@ -74,14 +74,14 @@ def test_templates_not_all_sharing_one_cue() -> None:
 
 def test_holdout_split_is_all_dev_since_v1_was_spent() -> None:
     # The v1 held-out split was spent on 2026-11-26: every simulator family is dev data.
-    assert set(HOLDOUT_SPLIT) == {f.id for f in FAMILIES}
-    assert set(HOLDOUT_SPLIT.values()) == {"dev"}
-    assert set(HOLDOUT_SPLIT) >= el._SPENT_HELDOUT_V1
+    assert set(FAMILY_SPLIT) == {f.id for f in FAMILIES}
+    assert set(FAMILY_SPLIT.values()) == {"dev"}
+    assert set(FAMILY_SPLIT) >= el._SPENT_HELDOUT_V1
 
 
 def test_simulator_never_sees_the_evaluation_catalogs() -> None:
     # Simulated traffic is development data, so no module under distillguard/sim may
-    # load the evaluation catalogs (data/eval/cot/, read by distillguard.evaluate).
+    # load the evaluation catalogs (data/eval/cot/, read by distillguard_lab.evaluate).
     # (Docstrings may name them; imports may not.  That importing the package never
     # opens the blind set is tested in tests/evaluate/test_eval_data.py.)
     sim_dir = Path(el.__file__).parent

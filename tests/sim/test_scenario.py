@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from distillguard.errors import DistillguardError, ScenarioError
-from distillguard.sim.scenario import load_scenario, shipped_scenarios
-from distillguard.sim.simulator import plan_run
+from distillguard_lab.sim.scenario import load_scenario, shipped_scenarios
+from distillguard_lab.sim.simulator import plan_run
 
 GOOD = """\
 name: tiny

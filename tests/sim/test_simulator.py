@@ -13,10 +13,10 @@ import pytest
 
 from distillguard.ingest import read_events
 from distillguard.schema import EVENT_LABEL_SCHEMA, EVENT_SCHEMA, LABEL_SCHEMA
-from distillguard.sim.corpus import Corpus
-from distillguard.sim.pools import Pools
-from distillguard.sim.scenario import load_scenario
-from distillguard.sim.simulator import SimResult, simulate, write_result
+from distillguard_lab.sim.corpus import Corpus
+from distillguard_lab.sim.pools import Pools
+from distillguard_lab.sim.scenario import load_scenario
+from distillguard_lab.sim.simulator import SimResult, simulate, write_result
 
 pytestmark = pytest.mark.corpus
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from distillguard.errors import ScenarioError
-from distillguard.sim.elicitation import paraphrase
-from distillguard.sim.templates import (
+from distillguard_lab.sim.elicitation import paraphrase
+from distillguard_lab.sim.templates import (
     APP_TEMPLATES,
     CAPABILITIES,
     HARVEST_TEMPLATES,

@@ -9,9 +9,9 @@ import pytest
 
 from distillguard.errors import DistillguardError
 from distillguard.ingest import iter_event_batches, write_events
-from distillguard.ingest.store import Store
-from distillguard.scan import load_logs
 from distillguard.signals import EventBatch
+from distillguard.store.duckdb import Store
+from distillguard.store.loading import load_logs
 from tests.campaigns.test_detect import traffic
 
 

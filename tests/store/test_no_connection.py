@@ -13,7 +13,7 @@ from pathlib import Path
 import distillguard
 
 #: The DuckDB store: its class and its protocol reads (paths from the repository root).
-STORE_MODULES = frozenset({"distillguard/ingest/store.py", "distillguard/store/duckdb_reads.py"})
+STORE_MODULES = frozenset({"distillguard/store/duckdb.py", "distillguard/store/duckdb_reads.py"})
 NAMES = frozenset({"con", "_con"})
 
 

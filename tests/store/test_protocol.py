@@ -19,16 +19,16 @@ import pytest
 import stix2
 
 from distillguard.arrowsql import query
-from distillguard.campaigns import casefile
 from distillguard.campaigns.detect import find_campaigns
-from distillguard.campaigns.output import campaign_links, views
 from distillguard.errors import DistillguardError
-from distillguard.ingest.store import Store
 from distillguard.intel.export import ExportOptions, _campaign_objects, identity
 from distillguard.intel.hashing import KeyRing
 from distillguard.intel.match import IntelSet, Source, match_store
+from distillguard.reports import casefile
+from distillguard.reports.output import campaign_links, views
 from distillguard.scoring.risk import Calibration, score_accounts
 from distillguard.store import EventFilter, EventStore, Window
+from distillguard.store.duckdb import Store
 from tests.campaigns.test_detect import OPERATOR, T0, store_path  # noqa: F401
 
 PROTOCOL = frozenset(n for n in dir(EventStore) if not n.startswith("_") and n not in dir(object))

@@ -22,7 +22,7 @@ from distillguard.campaigns.links.base import (
     register,
     shared_key_pairs,
 )
-from distillguard.campaigns.minhash import (
+from distillguard.minhash import (
     LSHConfig,
     MinHashConfig,
     near_duplicate_groups,

@@ -18,7 +18,7 @@ import pyarrow as pa
 from distillguard.arrowsql import query
 from distillguard.campaigns.links.base import LinkContext, Linker, register
 from distillguard.campaigns.links.near_duplicate import similar_text_pairs
-from distillguard.campaigns.minhash import MinHashConfig
+from distillguard.minhash import MinHashConfig
 
 
 @register
