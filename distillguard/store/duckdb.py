@@ -21,6 +21,7 @@ when opened.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -163,6 +164,7 @@ class Store(DuckDBReads):
                 path=self.path,
             )
         if row is not None:
+            self._check_signal_columns()
             self._sync_profile_spec()
             return
         sig_cols = ",\n".join(f"{f.name} {_sql_type(f.type)}" for f in self._signal_fields())
@@ -200,6 +202,27 @@ class Store(DuckDBReads):
         ).fetchall()
         con.execute("INSERT INTO meta VALUES ('store_version', ?)", [str(STORE_VERSION)]).fetchall()
         con.execute("COMMIT").fetchall()
+
+    def _check_signal_columns(self) -> None:
+        """Refuse a store written before a signal this version computes.
+
+        Its events lack that signal's columns, and the columns cannot be filled
+        afterwards: the store keeps cut texts, not the requests the signal reads.
+        """
+        have = {
+            r[0]
+            for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'events'"
+            ).fetchall()
+        }
+        missing = [f.name for f in self._signal_fields() if f.name not in have]
+        if missing:
+            raise InputError(
+                f"this store was written before the signal column(s) {', '.join(missing)} "
+                "existed; scan the logs into a new store",
+                path=self.path,
+                field=missing[0],
+            )
 
     def _migrate_from_2(self) -> None:
         """Version 3 only added profile keys (``cot_*``): its events are version 2's.
@@ -408,7 +431,10 @@ class LoadSession:
                 "WHERE event_id NOT IN (SELECT event_id FROM events)"
             ).fetchall()
         finally:
-            con.unregister("staged")
+            # In an aborted transaction unregister fails too, and its error would
+            # replace the one that says what went wrong.
+            with contextlib.suppress(duckdb.Error):
+                con.unregister("staged")
         return int(res[0][0]) if res else 0
 
     def quarantine(self, records: Sequence[QuarantineRecord]) -> None:

@@ -201,3 +201,18 @@ def test_a_version_2_store_gains_the_template_cot_keys(
         assert a.keys() == b.keys()
         assert a == {k: pytest.approx(v, rel=1e-12) if isinstance(v, float) else v
                      for k, v in b.items()}  # fmt: skip
+
+
+def test_a_store_older_than_a_signal_is_refused_by_name(
+    days: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    _, first, _ = days
+    path = tmp_path / "s.duckdb"
+    with Store(path) as s:
+        s.load([first])
+        # What a store written before the signal's column existed holds.
+        s.con.execute("ALTER TABLE events DROP COLUMN param_logit_bias").fetchall()
+    with pytest.raises(InputError, match="param_logit_bias") as err:
+        Store(path).connect()
+    assert err.value.path == str(path)
+    assert "new store" in str(err.value)
