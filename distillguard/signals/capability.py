@@ -35,133 +35,74 @@ scanned (both ends of long prompts), and counted once per batch.
 'other'
 """
 
-# ruff: noqa: RUF001
-
 from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
-from typing import ClassVar
+from pathlib import Path
+from typing import ClassVar, Final
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from distillguard.datafile import check_keys, fail, load_data_file, string_list, value_at
 from distillguard.signals.base import EventBatch, Signal, register
 from distillguard.signals.cot_elicitation import python_regex, scan_text
 
-#: Capabilities in tie-break order; "other" is the fallback.
-ORDER: tuple[str, ...] = ("coding", "math", "agentic", "reasoning", "writing")
-LABELS: tuple[str, ...] = (*ORDER, "other")
+#: The cue table (data, not code): capabilities in tie-break order and their patterns.
+CUES_FILE: Final = Path(__file__).resolve().parent / "data" / "capability_cues.yaml"
+#: The capabilities the signal weighs (one ``w_<name>`` setting each).
+KNOWN: Final = frozenset({"coding", "math", "agentic", "reasoning", "writing"})
+
+
+def load_cues(path: Path = CUES_FILE) -> dict[str, str]:
+    """Capability -> RE2 pattern, in tie-break order, from a validated data file.
+
+    Errors name the file, line and field (:class:`~distillguard.datafile.DataFileError`):
+    unknown keys, a capability missing or unknown, a pattern that does not compile in
+    RE2 or in Python's ``re``, a line beginning or ending with a space.
+    """
+    doc = load_data_file(path)
+    top = check_keys(doc, (), ["version", "capabilities"])
+    if top["version"] != 1:
+        raise fail(doc, ("version",), f"unknown version {top['version']!r} (this reads 1)")
+    items = value_at(doc, ("capabilities",))
+    if not isinstance(items, list):
+        raise fail(doc, ("capabilities",), "expected a list")
+    out: dict[str, str] = {}
+    for i, _ in enumerate(items):
+        entry = check_keys(doc, ("capabilities", i), ["name", "patterns"])
+        name = entry["name"]
+        if name not in KNOWN or name in out:
+            raise fail(doc, ("capabilities", i, "name"), f"unknown or repeated capability {name!r}")
+        parts = string_list(doc, ("capabilities", i, "patterns"))
+        for j, part in enumerate(parts):
+            lines = part.split("\n")
+            if any(ln != ln.strip() for ln in lines):
+                raise fail(
+                    doc, ("capabilities", i, "patterns", j), "a line begins or ends with a space"
+                )
+        pattern = "|".join("".join(part.split("\n")) for part in parts)
+        try:
+            pc.count_substring_regex(pa.array(["x"]), pattern)
+            python_regex(pattern)
+        except (pa.ArrowException, re.error) as exc:
+            raise fail(doc, ("capabilities", i, "patterns"), f"not a valid pattern: {exc}") from exc
+        out[name] = pattern
+    if set(out) != KNOWN:
+        raise fail(doc, ("capabilities",), f"missing capabilities: {sorted(KNOWN - set(out))}")
+    return out
+
 
 #: Cue tokens per capability (RE2, matched on lower-cased text and counted).
-PATTERNS: dict[str, str] = {
-    # Every alternative starts with a literal (or a rare character): an alternative
-    # that opens with a character class makes RE2 try a match at almost every byte.
-    "coding": "|".join(
-        (
-            r"```",
-            r"\bdef \w+\(|\bclass \w+\s*[(:{]|\bimport \w+|\bfrom [\w.]+ import\b|#include\b"
-            r"|\bpublic (?:static|class|void|int)\b|\bfunction\s*\w*\s*\(|=>|\bconsole\.log\b"
-            r"|\bprintf?\(|\bconst \w+ =|\blet \w+ =|\bvar \w+ =|\belif\b|\bself\.\w+"
-            r"|\bstd::|\bnew \w+\(|\bselect \*|\bgroup by\b|\border by\b|\binner join\b"
-            r"|\bcreate table\b|\breturn\b",
-            r"traceback \(most recent call last\)|(?:type|value|key|index|attribute|name|syntax"
-            r"|runtime|import|assertion|reference|range|zerodivision)error\b|exception\b"
-            r"|\bstack ?trace\b|segmentation fault|undefined reference|\bnull ?pointer\b",
-            r"\b(?:python|javascript|typescript|java|c\+\+|c#|golang|rust|kotlin|swift|php|ruby"
-            r"|scala|haskell|sql|sqlite|mysql|postgres(?:ql)?|html|css|react|vue|angular|django"
-            r"|flask|node\.?js|bash|powershell|regex|regexp|json|yaml|docker|kubernetes|git"
-            r"|linux|vba|matlab|pandas|numpy|pytorch|tensorflow|coq|forth|crontab|cron)\b",
-            r"\b(?:code|coding|program|programming|method|variable|compile|compiler"
-            r"|debug|bug|algorithm|script|snippet|implement|implementation|refactor|unit tests?"
-            r"|repository|codebase|recursion|linked list|hash ?map|binary tree|big-o"
-            r"|time complexity|runtime|selector|bitwise|syntax|api|endpoint|library)\b",
-            r"\b0b[01]{2,}\b|\b0x[0-9a-f]+\b|<<|>>|\[gls\]|\[thm\]|:root\b|\bforall\b|\"\"\"|>>>"
-            r"|\bselect (?:all |the |every )?elements?\b|\bregular expressions?\b"
-            r"|\bproduction rules?\b|\bstack\b|\bcss selector|\bcommand line\b|\bterminal\b",
-            r"代码|编程|函数|程序|コード|プログラム|関数|코드|프로그램|함수|программ|функци"
-            r"|código|función|fonction|programme|funktion|lập trình|mã nguồn|कोड|प्रोग्राम"
-            r"|كود|برنامج|برمجة|fonksiyon",
-        )
-    ),
-    "math": "|".join(
-        (
-            r"\\(?:frac|sqrt|int|sum|prod|lim|cdot|times|pi|alpha|beta|theta|le|ge|neq|infty"
-            r"|binom|log|sin|cos|tan)\b|\$[^$\n]{1,40}\$",
-            r"=\s*-?\d|\^\s*[\d({a-z]|√|∫|∑|π|≤|≥|≠|×|÷|\bf\([a-z]\)|\[\[\s*-?\d",
-            r"\b(?:solve|calculate|compute|simplify|prove|proof|theorem|lemma|integral|derivative"
-            r"|differentiate|integrate|equations?|inequalit(?:y|ies)|polynomial|matri(?:x|ces)"
-            r"|determinant|eigen\w*|vectors?|probability|expected value|variance|factorial"
-            r"|primes?|divisible|modulo|congruent|gcd|lcm|remainder|how many|how much"
-            r"|what is the value|percentage|percent|ratio|fraction|area|volume|perimeter|radius"
-            r"|triangle|circle|angle|geometry|algebra|calculus|trigonometr\w*|logarithm"
-            r"|exponent|recurrence|real roots?|integers?|sum of|product of|average"
-            r"|arithmetic|math|mathematics)\b",
-            r"求解|计算|方程|证明|概率|积分|导数|矩阵|整数|面积|計算|方程式|証明|確率|積分|微分"
-            r"|行列"
-            r"|계산|방정식|증명|확률|적분|미분|행렬|정수|вычисл|уравнени|докаж|вероятност|интеграл"
-            r"|производн|матриц|найдите|сколько|ecuación|demuestra|probabilidad|derivada|matriz"
-            r"|équation|démontre|probabilité|dérivée|matrice|berechne|gleichung|beweise"
-            r"|wahrscheinlichkeit|ableitung|hesapla|denklem|olasılık|phương trình|xác suất"
-            r"|chứng minh|समीकरण|प्रायिकता|गणना|احسب|معادلة|احتمال",
-        )
-    ),
-    "reasoning": "|".join(
-        (
-            r"\bwhich of the following\b|\bwhich (?:one|option|statement|conclusion)\b"
-            r"|\bb\)\s|\boptions?:|\btrue or false\b|\byes or no\b|\bpassage\b"
-            r"|\bis the following (?:statement|argument)\b|\bpremises?\b|\bconclusions?\b"
-            r"|\bdeduc\w*|\binfer\w*|\bsyllogism\b|\blogic(?:al)?\b|\briddle\b|\bpuzzle\b"
-            r"|\bif someone\b|\bif something\b|\baccording to the (?:above|passage|statement|text)"
-            r"|\bassumptions?\b|\bweaken|\bstrengthen|\barguments?\b|\bknights?\b|\bknaves?\b"
-            r"|\btherefore\b|\ball \w+ are\b|\bsome \w+ are\b|\bfallacy\b|\bimplies\b"
-            r"|\bnecessarily\b|\bcontradict\w*|\bvalid\b|\bstatement \d\b|\bantecedent\b"
-            r"|\bsitting\b|\bseated\b|\bleft of\b|\bright of\b|\bclue\b|\bhints?\b",
-            r"以下哪|下列哪|逻辑|前提|结论|次のうち|論理|結論|다음 중|논리|전제|결론|какое из|логик"
-            r"|посылк|cuál de las siguientes|lógica|premisa|conclusión|lequel des|logique"
-            r"|prémisse|welche der folgenden|logik|prämisse|hangisi|mantık|öncül"
-            r"|điều nào sau đây|tiền đề|निम्नलिखित में से|أي مما يلي|منطق|استنتاج",
-        )
-    ),
-    "agentic": "|".join(
-        (
-            r"\b(?:tools?|function call(?:ing|s)?|tool call(?:ing|s)?|api calls?|agents?"
-            r"|autonomous(?:ly)?|plan and execute|browse|search the web|web search|workflow"
-            r"|orchestrat\w*|multi-?step (?:plan|task)|github issue|pull request|patch"
-            r"|repository snapshot|navigate to|click on|fill (?:in|out) the form|subtasks?"
-            r"|step 1: plan)\b|\baction:|\bobservation:|\bthought:|\bsubmit\(\)"
-            r"|\b(?:bash|python|search|browse|view|edit|run)\(\w*\)|\bavailable (?:tools"
-            r"|functions|actions)\b|\bcall (?:one |a |the )?tool\b|\bkeys? tool and input\b",
-            r"工具|智能体|调用|ツール|エージェント|도구|에이전트|инструмент|агент|herramienta"
-            r"|agente"
-            r"|outil|werkzeug|araç|ajan|công cụ|tác tử|टूल|एजेंट|أداة|وكيل",
-        )
-    ),
-    "writing": "|".join(
-        (
-            r"\b(?:write|draft|compose|craft) (?:a|an|me|my|the|some|one)\b|\brewrite\b"
-            r"|\b(?:essay|article|blog|poem|story|stories|email|e-mail|letter|speech"
-            r"|lyrics|caption|tweet|cover letter|novel|chapter|paragraph|bio|biography"
-            r"|press release|newsletter|proposal|slogan|advertisement|invitation|toast|eulogy"
-            r"|resume|report|presentation|slides|abstract|manuscript|thesis|memo|copywriting"
-            r"|literature review)\b",
-            r"\bparaphrase\b|\bproofread\w*|\bedit (?:my|this|the)\b|\bin the style of\b"
-            r"|\bword count\b|\bnarrative\b|\bfiction\b|\bcreative writing\b|\bpersuasive\b"
-            r"|\bwriting style\b|\bin his style\b|\bin her style\b|\btone\b",
-            r"写一篇|撰写|写一封|写一首|写一个|帮我写|编写|起草|文章|作文|邮件|论文|大纲|润色|改写"
-            r"|小说|报告"
-            r"|方案|文案|演讲稿|推介|综述|初稿|制作|ppt|字数|書いて|記事|小説"
-            r"|メール|작성|에세이|이메일|기사|소설|напиши|сочинени|статью|escribe|ensayo|artículo"
-            r"|carta|cuento|poema|écris|rédige|dissertation|lettre|poème|schreibe|aufsatz"
-            r"|artikel|gedicht|escreva|redação|artigo|makale|mektup|viết|bài luận|लिखिए|लिखें"
-            r"|निबंध|लेख|اكتب|مقال|رسالة|قصة",
-        )
-    ),
-}
+PATTERNS: Final[dict[str, str]] = load_cues()
+#: Capabilities in tie-break order; "other" is the fallback.
+ORDER: Final[tuple[str, ...]] = tuple(PATTERNS)
+LABELS: Final[tuple[str, ...]] = (*ORDER, "other")
 
 
 @cache
