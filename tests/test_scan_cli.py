@@ -148,6 +148,14 @@ def test_calibrate_then_train_then_scan_with_them(sim: Path, tmp_path: Path) -> 
     cal = tmp_path / "cal.json"
     invoke(["calibrate", str(sim / "events.parquet"), "--out", str(cal)])
     assert set(json.loads(cal.read_text())["thresholds"]) == {"watch", "restrict", "block"}
+    # An operator's own block rule survives a recalibration that names its file.
+    doc = json.loads(cal.read_text())
+    doc["block_evidence"] = {"min_requests": 50, "independent": ["intel"]}
+    cal.write_text(json.dumps(doc))
+    cal2 = tmp_path / "cal2.json"
+    invoke(["calibrate", str(sim / "events.parquet"), "--block-rule-from", str(cal),
+            "--out", str(cal2)])  # fmt: skip
+    assert json.loads(cal2.read_text())["block_evidence"] == doc["block_evidence"]
     model = tmp_path / "model.json"
     invoke(
         [
