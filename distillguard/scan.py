@@ -33,6 +33,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from distillguard import __version__
 from distillguard.campaigns.detect import CampaignFinding, find_campaigns
 from distillguard.errors import DistillguardError, InputError
 from distillguard.fileio import atomic_open
@@ -79,6 +80,27 @@ class ScanResult:
     campaigns: pa.Table | None = None
     #: Where this load's quarantined rows were written (None when there were none).
     quarantine: Path | None = None
+
+    def summary(self) -> dict[str, object]:
+        """The run as plain data (``scan --json``): what was read, decided and written,
+        and how long each stage took.  Keys are documented in ``docs/scan.md``."""
+        verdicts: dict[str, int] = {}
+        if "verdict" in self.accounts.column_names:
+            for v in self.accounts.column("verdict").to_pylist():
+                verdicts[v] = verdicts.get(v, 0) + 1
+        return {
+            "version": __version__,
+            "files": {path: dict(counts) for path, counts in self.load.files.items()},
+            "events_inserted": self.load.inserted,
+            "events_already_stored": self.load.duplicates,
+            "rows_quarantined": len(self.load.quarantined),
+            "quarantine_file": None if self.quarantine is None else str(self.quarantine),
+            "accounts": self.accounts.num_rows,
+            "verdicts": {v: verdicts.get(v, 0) for v in ("block", "restrict", "watch", "allow")},
+            "campaigns": None if self.campaigns is None else self.campaigns.num_rows,
+            "outputs": [str(p) for p in self.written],
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+        }
 
 
 class NothingReadError(InputError):

@@ -184,3 +184,21 @@ def test_scan_of_a_broken_file_is_an_error_and_stores_nothing(tmp_path: Path) ->
     assert result.exit_code == 2
     assert str(bad) in result.output
     assert "Traceback" not in result.output
+
+
+def test_scan_json_summary_is_the_whole_of_stdout(sim: Path, tmp_path: Path) -> None:
+    text = invoke(["scan", str(sim / "events.parquet"), "--store", str(tmp_path / "s.duckdb"),
+                   "--out", str(tmp_path / "out"), "--no-reports", "--json", "-"])  # fmt: skip
+    doc = json.loads(text)
+    assert doc["events_inserted"] == 15_000
+    assert sum(doc["verdicts"].values()) == doc["accounts"] > 0
+    assert doc["campaigns"] is not None
+    assert {"load_s", "profiles_s", "score_s", "campaigns_s", "total_s"} <= set(doc["timings_s"])
+    assert str(tmp_path / "out" / "accounts.parquet") in doc["outputs"]
+    # To a file, beside the usual output; a second load of the same file adds nothing.
+    out = tmp_path / "run.json"
+    invoke(["scan", str(sim / "events.parquet"), "--store", str(tmp_path / "s.duckdb"),
+            "--out", str(tmp_path / "out"), "--no-reports", "--json", str(out), "-q"])  # fmt: skip
+    again = json.loads(out.read_text(encoding="utf-8"))
+    assert again["events_inserted"] == 0
+    assert again["events_already_stored"] == 15_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from distillguard.cli.common import (
     err_console,
     friendly,
     print_outputs,
+    write_json,
 )
 from distillguard.cli.tables import campaign_table, scan_outputs, top_table
 
@@ -66,6 +68,15 @@ def scan(
     reports: Annotated[
         bool, typer.Option("--reports/--no-reports", help="Write an HTML report per campaign.")
     ] = True,
+    json_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--json",
+            metavar="FILE",
+            help="Also write a summary of the run as JSON (files read, verdict counts, "
+            "outputs, seconds per stage; docs/scan.md). '-' prints it on stdout.",
+        ),
+    ] = None,
     quiet: Annotated[
         bool,
         typer.Option(
@@ -107,6 +118,8 @@ def scan(
     from distillguard.scan import ScanOptions, quarantine_summary
     from distillguard.scan import scan as run_scan
 
+    # The JSON on stdout is the whole of stdout.
+    quiet = quiet or (json_out is not None and str(json_out) == "-")
     opts = ScanOptions(
         store=store,
         out=out,
@@ -141,6 +154,12 @@ def scan(
             "[yellow]warning:[/] " + quarantine_summary(load.quarantined, rows, result.quarantine),
             highlight=False,
         )
+    if json_out is not None:
+        summary = {"store": str(store), **result.summary()}
+        if str(json_out) == "-":
+            print(json.dumps(summary, indent=1))
+        else:
+            write_json(summary, json_out)
     if quiet:
         return
     console.print(
