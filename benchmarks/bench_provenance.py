@@ -1,9 +1,9 @@
 """Watermark, radioactivity and attribution on a real teacher, on this machine's CPU.
 
-Runs :func:`distillguard.evaluate.provenance.run` at the benchmark's sizes
-(:class:`~distillguard.evaluate.provenance.ExperimentConfig` defaults): SmolLM2-135M-
+Runs :func:`distillguard_lab.evaluate.provenance.run` at the benchmark's sizes
+(:class:`~distillguard_lab.evaluate.provenance.ExperimentConfig` defaults): SmolLM2-135M-
 Instruct answers real ShareGPT and HumanEval prompts with one account's watermark,
-small students are fine-tuned on mixes with 0, 1, 5 and 20% watermarked tokens (and
+small students are fine-tuned on mixes with 0, 1, 5, 10 and 20% watermarked tokens (and
 on paraphrased watermarked answers), and every test of ``distillguard.provenance``
 is run on them.  Teacher outputs are cached in ``--work``; ``--table-only``
 reprints the table of the last run.
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from _table import print_table
 
-from distillguard.evaluate.provenance import (
+from distillguard_lab.evaluate.provenance import (
     ExperimentConfig,
     load_data,
     load_teacher,

@@ -17,8 +17,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from distillguard.helpformat import App
 from distillguard.cli.watermark import wm_app
+from distillguard.helpformat import App
 from distillguard.provenance.keys import ProviderSecret
 
 from ._sim import Bigram

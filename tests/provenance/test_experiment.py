@@ -1,7 +1,7 @@
 """The lab's provenance experiment, end to end at toy sizes with the tiny teacher.
 
-(This tests :mod:`distillguard.evaluate.provenance`, which moves to the lab with
-``evaluate/``; it lives here for the tiny-model fixtures.)  The numbers of a toy
+(This tests :mod:`distillguard_lab.evaluate.provenance`; it lives beside the product's
+provenance tests for their tiny-model fixtures.)  The numbers of a toy
 run mean nothing; the test checks every stage runs, the results have their
 shape, the cache is used on a second run, and the table prints.
 """
@@ -27,7 +27,7 @@ def test_experiment_runs_at_toy_sizes(
 ) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from distillguard.evaluate import provenance as ep
+    from distillguard_lab.evaluate import provenance as ep
 
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
     tok.padding_side = "left"
