@@ -43,6 +43,14 @@ def serve(
         Path | None,
         typer.Option(metavar="FILE", help="Policy YAML (default: the shipped policy)."),
     ] = None,
+    trust: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Trust levels YAML that scale the policy's budgets (default: the shipped "
+            "trust.yaml).",
+        ),
+    ] = None,
     redis: Annotated[
         str | None,
         typer.Option(metavar="URL", help="Redis URL for shared state (default: in memory)."),
@@ -192,6 +200,7 @@ def serve(
     from distillguard.gateway.keys import load_keys
     from distillguard.gateway.policy import load_policy
     from distillguard.gateway.state import State
+    from distillguard.gateway.trust import load_trust
     from distillguard.scoring.risk import Calibration
 
     if audit_fsync not in FSYNC_POLICIES:
@@ -223,6 +232,7 @@ def serve(
         upstream=upstream,
         keys=load_keys(keys) if keys else {},
         policy=pol,
+        trust=load_trust(trust),
         state=state,
         audit_path=audit,
         audit_fsync=fsync,

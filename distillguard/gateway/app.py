@@ -23,9 +23,15 @@ Audit records, per request (:mod:`.audit`; all chained in one log):
 - ``signals``: the request's signal values, once its micro-batch is scored
   (:mod:`.scorer`), within the scorer's window plus the scoring time.
 
-Per request the gateway does one state read (the account view), at most one
-token-bucket update, and the forwarding; signals, profile folding and scoring
-happen in the background.
+Extraction budgets (:mod:`.guard`, :mod:`.budgets`, trust levels in :mod:`.trust`)
+are checked after the rules on model routes, for requests the rules let through:
+one atomic state call for all the budgets that apply, none when none applies.  The
+value the answer gave is measured at the outcome (the upstream's usage, asked for
+on every stream, or the gateway's own ``chars/4`` count) and spent in the background.
+
+Per request the gateway does one state read (the account view), at most one budget
+check, at most one token-bucket update, and the forwarding; signals, profile
+folding, scoring and budget spends happen in the background.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -56,6 +63,7 @@ from starlette.routing import Route
 
 from distillguard.errors import DistillguardError
 from distillguard.gateway.audit import AuditError, AuditLog, FsyncPolicy
+from distillguard.gateway.guard import BudgetGuard, Hit, Ticket, refusal_message
 from distillguard.gateway.intel_watchlist import INTEL_WATCHLIST
 from distillguard.gateway.keys import KeyInfo, key_id
 from distillguard.gateway.model_request import apply_rule, bad_request, parse_request
@@ -71,15 +79,23 @@ from distillguard.gateway.proxy import (
 )
 from distillguard.gateway.routes import METHODS, Limits, Router, RouteSpec
 from distillguard.gateway.scorer import Pending, Scorer, make_scorer
-from distillguard.gateway.state import AccountView, MemoryState, State, StateUnavailable
-from distillguard.gateway.strip import SSEStripper, response_usage, strip_response, usage_tokens
+from distillguard.gateway.state import (
+    AccountView,
+    BudgetSpend,
+    MemoryState,
+    State,
+    StateUnavailable,
+)
+from distillguard.gateway.strip import Measured, SSEStripper, seen_in_body, strip_response
 from distillguard.gateway.sync import account_views, push_views
+from distillguard.gateway.trust import TrustFacts, TrustTable, load_trust
 from distillguard.gateway.upstream import Upstream, UpstreamError, UpstreamResponse, make_upstream
 from distillguard.gateway.watched import LiveIntel, WatchedFile
 from distillguard.ingest.validate import (
     id_problem,
 )
 from distillguard.scoring.risk import Calibration
+from distillguard.signals import Signal, create
 
 log = logging.getLogger("distillguard.gateway")
 
@@ -103,6 +119,8 @@ class GatewayConfig:
     upstream: str
     keys: Mapping[str, KeyInfo] = field(default_factory=dict)
     policy: Policy = field(default_factory=load_policy)
+    #: Trust levels that scale the policy's budgets (the shipped ``trust.yaml`` by default).
+    trust: TrustTable = field(default_factory=load_trust)
     state: State = field(default_factory=MemoryState)
     audit_path: Path | None = None
     #: When the audit log is fsynced (``interval``, ``always``, ``never``; see :mod:`.audit`).
@@ -180,6 +198,18 @@ class Metrics:
             "Upstream stream events dropped because they could not be checked",
             registry=self.registry,
         )
+        self.budget_responses = Counter(
+            "distillguard_gateway_budget_responses",
+            "Requests that met a budget response, by budget and response",
+            ["budget", "response"],
+            registry=self.registry,
+        )
+        self.budget_errors = Counter(
+            "distillguard_gateway_budget_errors",
+            "Budget checks or spends the state store did not take",
+            ["stage"],
+            registry=self.registry,
+        )
         self.state_up.set(1)
 
 
@@ -222,6 +252,8 @@ class _Call:
     unknown: bool = False
     path: str = ""
     target: str = ""
+    #: The request's budgets between their check and the outcome.
+    ticket: Ticket | None = None
 
 
 class Gateway:
@@ -260,6 +292,13 @@ class Gateway:
         )  # fmt: skip
         self.up: Upstream | None = None
         self.scorer: Scorer | None = None
+        self.guard = BudgetGuard(config.policy.budgets)
+        #: Budget spends under way (awaited at shutdown).
+        self._tasks: set[asyncio.Task[None]] = set()
+        #: Spends waiting for the next state call: (counter, sub-bucket) → [amount, ttl].
+        self._spend_buf: dict[tuple[str, int], list[int]] = {}
+        self._flushing = False
+        self._capability: Signal | None = None
 
     # ------------------------------------------------------------- lifecycle
     @contextlib.asynccontextmanager
@@ -295,6 +334,7 @@ class Gateway:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._follow_task
             await self.scorer.stop()
+            await self.settled()
             await self.up.aclose()
             if self.audit is not None:
                 self.audit.close()
@@ -566,6 +606,8 @@ class Gateway:
         self, call: _Call, resp: Response, action: str, event: dict[str, Any] | None = None
     ) -> Response:
         """Audit a refusal (decision with its status), then answer it."""
+        # The id the user can quote (the error's ``reference`` where there is one).
+        resp.headers["x-request-id"] = call.rid
         call.record["action"] = action
         call.record["status"] = resp.status_code
         call.record.setdefault("rule", None)
@@ -583,20 +625,48 @@ class Gateway:
         return resp
 
     def _outcome(
-        self, call: _Call, status: int, event: dict[str, Any] | None, **extra: Any
+        self,
+        call: _Call,
+        status: int,
+        event: dict[str, Any] | None,
+        measured: Measured | None = None,
+        **extra: Any,
     ) -> None:
-        """Audit what a forwarded request got; hand its event to the scorer."""
+        """Audit what a forwarded request got, spend its budgets, hand its event on.
+
+        Token counts are the upstream's usage, or where it sent none the gateway's own
+        count, named in ``estimated`` (``estimate: chars/4``).  With budgets, ``value``
+        is what the client took in each budget unit (none of the reasoning when it was
+        withheld); a refused or failed request takes nothing and gives its reservation
+        back.
+        """
         rec: dict[str, Any] = {"kind": "outcome", "request_id": call.rid, "status": status}
         if event is not None:
             event["status"] = status
+            if measured is not None:
+                event.update(measured.record())
             for k in ("prompt_tokens", "completion_tokens", "reasoning_tokens"):
                 if event.get(k) is not None:
                     rec[k] = event[k]
+        if measured is not None and measured.estimated:
+            rec["estimated"] = list(measured.estimated)
+            rec["estimate"] = "chars/4"
+        ticket = call.ticket
+        served: dict[str, int] | None = None
+        if ticket is not None:
+            if measured is not None and status < 400:
+                served = measured.served(reasoning_withheld=ticket.withheld)
+                rec["value"] = served
+            self._spend(ticket.settle(served))
         rec.update(extra)
         if self.audit is not None:
             self.audit.write(rec)
         if event is not None and self.scorer is not None:
-            self.scorer.submit(Pending({"kind": "signals", "request_id": call.rid}, event))
+            told = None
+            if ticket is not None and served and ticket.waiting(served):
+                told = functools.partial(self._labelled, ticket, served, event)
+            record = {"kind": "signals", "request_id": call.rid}
+            self.scorer.submit(Pending(record, event, told))
 
     @staticmethod
     def _audit_down() -> Response:
@@ -638,17 +708,15 @@ class Gateway:
             self._remember({account: view})
         return view, True
 
-    async def _take(self, bucket: str, rule: Rule, call: _Call) -> bool:
-        th = rule.throttle
-        assert th is not None
+    async def _take(self, bucket: str, rate: float, burst: float, call: _Call) -> bool:
         # A replay is throttled on the logged time, not on how fast it replays.
         at = call.now.timestamp() if call.replayed else None
         try:
-            return await self.cfg.state.take(bucket, th.rate, th.burst, at=at)
+            return await self.cfg.state.take(bucket, rate, burst, at=at)
         except StateUnavailable:
             # This replica's own buckets: the limit holds per replica during the outage.
             call.record["state"] = "unavailable"
-            return await self._local.take(bucket, th.rate, th.burst, at=at)
+            return await self._local.take(bucket, rate, burst, at=at)
 
     # ------------------------------------------------------------- plain routes
     async def _plain(
@@ -662,7 +730,7 @@ class Gateway:
         rule = decide(self.policy, self._subject(call, view, state_ok), self.watch, call.now)
         call.record["rule"] = rule.name if rule else None
         if rule is not None and rule.action in ("block", "require_verification"):
-            return await self._refuse(call, self._denied(rule), rule.action)
+            return await self._refuse(call, self._denied(rule, call), rule.action)
         call.record["action"] = "forward"
         self.metrics.decisions.labels("forward").inc()
         try:
@@ -681,7 +749,10 @@ class Gateway:
         out = {**response_headers(up.headers, encoded=True), "x-request-id": call.rid}
 
         def closed(ok: bool) -> None:
-            self._outcome(call, up.status_code, None, **({} if ok else {"stream": "interrupted"}))
+            if ok:
+                self._outcome(call, up.status_code, None)
+            else:
+                self._outcome(call, up.status_code, None, stream="interrupted")
 
         return stream_response(up, None, None, closed, out)
 
@@ -722,38 +793,219 @@ class Gateway:
         event = self._event(fields, call, request)
         if INTEL_WATCHLIST in self.watch:
             await self._match_intel(call.info.account_id, view, event, call.record)
-        rule = decide(self.policy, self._subject(call, view, state_ok), self.watch, call.now)
+        subject = self._subject(call, view, state_ok)
+        rule = decide(self.policy, subject, self.watch, call.now)
         call.record["rule"] = rule.name if rule else None
         call.record["risk"] = view.get("risk")
         action = rule.action if rule else "allow"
         if rule is not None and action in ("block", "require_verification"):
-            return await self._refuse(call, self._denied(rule), action, event)
+            return await self._refuse(call, self._denied(rule, call), action, event)
         if rule is not None and action == "throttle" and rule.throttle is not None:
             campaign = view.get("campaign_id")
             per_campaign = rule.throttle.per == "campaign" and campaign
             bucket = f"c:{campaign}" if per_campaign else f"a:{call.info.account_id}"
-            if not await self._take(bucket, rule, call):
+            if not await self._take(bucket, rule.throttle.rate, rule.throttle.burst, call):
                 retry = max(1, int(1 / rule.throttle.rate))
                 limited = error_response(
                     429, rule.message or "rate limit reached for this account",
                     type_="rate_limit_error", code="rate_limited",
-                    headers={"retry-after": str(retry)},
+                    headers={"retry-after": str(retry)}, extra=self._why(call, "policy"),
                 )  # fmt: skip
                 return await self._refuse(call, limited, "throttle_denied", event)
+        if self.guard.active:
+            checked = await self._budgets(call, subject, body, rule, event)
+            if isinstance(checked, Response):
+                return checked
+            rule = checked
         modified = apply_rule(body, rule, kind)
+        hide_usage = self.policy.stream_usage and _ask_usage(body, kind)
+        if hide_usage:
+            # Streams are metered from the upstream's usage; the client that did not
+            # ask for the extra chunk never sees it (see SSEStripper).
+            call.record["usage_asked"] = True
+        if call.ticket is not None:
+            call.ticket.withheld = bool(rule and rule.strip_reasoning)
         call.record["action"] = action
         call.record["modified"] = modified
         self.metrics.decisions.labels(action).inc()
         try:
             await self._write(call.record)
         except AuditError:
+            self._release(call)
             return self._audit_down()
         self.metrics.latency.observe(time.perf_counter() - call.t0)
         # An unmodified request goes upstream as the client sent it (no re-serialising).
-        content = json.dumps(body).encode() if modified else raw_body
-        resp = await self._forward(request, call, content, rule, event, modified)
+        content = json.dumps(body).encode() if modified or hide_usage else raw_body
+        resp = await self._forward(request, call, content, rule, event, modified, hide_usage)
         self.metrics.total.observe(time.perf_counter() - call.t0)
         return resp
+
+    # ------------------------------------------------------------- budgets
+    async def _budgets(
+        self, call: _Call, subject: Subject, body: dict[str, Any], rule: Rule | None,
+        event: dict[str, Any],
+    ) -> Rule | Response | None:  # fmt: skip
+        """Check the budgets that apply: the rule with their response added, or a refusal."""
+        info = call.info
+        assert info is not None
+        facts = TrustFacts(
+            tier=info.tier, created_at=info.created_at, org_id=info.org_id,
+            verified=info.verified, paid_usd=info.paid_usd, chargebacks=info.chargebacks,
+        )  # fmt: skip
+        trust = self.cfg.trust.level_of(facts, subject.view, call.now)
+        asked = body.get("n")
+        n = asked if isinstance(asked, int) and not isinstance(asked, bool) else 1
+        if rule is not None and rule.max_n is not None:
+            n = min(n, rule.max_n)
+        applied = self.guard.applicable(
+            account_id=info.account_id, org_id=info.org_id,
+            campaign_id=subject.view.campaign_id if subject.state_ok else None,
+            trust=trust, n=n, withheld=bool(rule and rule.strip_reasoning),
+        )  # fmt: skip
+        if not applied:
+            return rule
+        call.record["trust"] = trust.name
+        at = call.now.timestamp() if call.replayed else None
+        try:
+            read = await self.cfg.state.budget_check([a.counter for a in applied], at=at)
+        except StateUnavailable as exc:
+            self._state_seen(False)
+            self.metrics.budget_errors.labels("check").inc()
+            call.record["budget_state"] = f"unavailable: {exc.message}"
+            if self.policy.state_failure == "closed":
+                down = error_response(
+                    503, "the gateway cannot reach its state store", type_="server_error",
+                    code="state_unavailable", headers={"retry-after": "1"},
+                )  # fmt: skip
+                return await self._refuse(call, down, "state_unavailable", event)
+            return rule  # fail open: decided without budgets, and the record says so
+        ticket = Ticket(applied, read.now, read.ok)
+        call.ticket = ticket
+        hits = self.guard.reached(applied, read)
+        if not hits:
+            return rule
+        capability = None
+        if any(h.applied.budget.capabilities is not None for h in hits):
+            # Only for an account already at a response of a budget on named
+            # capabilities: which capability this request is decides whether it counts.
+            capability = await self._capability_of(event)
+            ticket.capability = capability
+            call.record["capability"] = capability
+        response = self.guard.response(hits, capability)
+        if not response.hits:
+            return rule
+        ticket.hits = list(response.hits)
+        call.record["budgets"] = [h.record() for h in response.hits]
+        for h in response.hits:
+            self.metrics.budget_responses.labels(h.applied.budget.name, h.level.describe()).inc()
+        if response.refuses:
+            worst = response.worst()
+            self._release(call)
+            return await self._refuse(
+                call, self._budget_denied(worst, call), f"budget_{worst.level.action}", event
+            )
+        for h in response.throttles():
+            th = h.level.throttle
+            assert th is not None
+            b = h.applied.budget
+            if not await self._take(f"budget:{b.name}:{b.per}:{h.applied.scope_id}",
+                                    th.rate, th.burst, call):  # fmt: skip
+                self._release(call)
+                return await self._refuse(
+                    call, self._budget_denied(h, call, retry=max(1, int(1 / th.rate))),
+                    "budget_throttled", event,
+                )  # fmt: skip
+        return response.on(rule)
+
+    async def _capability_of(self, event: dict[str, Any]) -> str | None:
+        """The request's capability (the ``capability`` signal, in a worker thread)."""
+        if self._capability is None:
+            self._capability = create("capability")
+        sig = self._capability
+        try:
+            got = await asyncio.to_thread(sig.compute_one, event)
+        except Exception:  # an unlabelled request spends no budget on named capabilities
+            log.exception("labelling a request's capability failed")
+            return None
+        label = got.get("capability")
+        return label if isinstance(label, str) else None
+
+    def _budget_denied(self, hit: Hit, call: _Call, retry: int | None = None) -> Response:
+        action = hit.level.action
+        why = self._why(call, "budget_exhausted")
+        message = refusal_message(hit)
+        if action == "block":
+            return error_response(403, message, type_="permission_error",
+                                  code="account_blocked", extra=why)  # fmt: skip
+        if action == "require_verification":
+            return error_response(403, message, type_="permission_error",
+                                  code="verification_required", extra=why)  # fmt: skip
+        return error_response(
+            429, message, type_="rate_limit_error", code="rate_limited",
+            headers={"retry-after": str(retry or 1)}, extra=why,
+        )  # fmt: skip
+
+    @staticmethod
+    def _why(call: _Call, reason: str) -> dict[str, Any]:
+        """``reason`` and ``reference`` (the decision record's request id) of a refusal."""
+        return {"reason": reason, "reference": call.rid}
+
+    def _release(self, call: _Call) -> None:
+        """Give back what the request reserved (refused or failed before forwarding)."""
+        if call.ticket is not None:
+            self._spend(call.ticket.release())
+
+    def _spend(self, spends: list[BudgetSpend]) -> None:
+        """Spend in the background; the spends of one loop turn go in one state call."""
+        for sp in spends:
+            got = self._spend_buf.get((sp.key, sp.slot))
+            if got is None:
+                self._spend_buf[(sp.key, sp.slot)] = [sp.amount, sp.ttl]
+            else:
+                got[0] += sp.amount
+                got[1] = max(got[1], sp.ttl)
+        if self._spend_buf and not self._flushing:
+            self._flushing = True
+            task = asyncio.get_running_loop().create_task(self._flush_spends())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _flush_spends(self) -> None:
+        await asyncio.sleep(0)  # let the other spends of this loop turn join
+        buf, self._spend_buf = self._spend_buf, {}
+        self._flushing = False
+        spends = [BudgetSpend(k, slot, a, ttl) for (k, slot), (a, ttl) in buf.items() if a]
+        if not spends:
+            return
+        try:
+            await self.cfg.state.budget_spend(spends)
+        except StateUnavailable as exc:
+            self._state_seen(False)
+            self.metrics.budget_errors.labels("spend").inc()
+            log.warning("budget spend not recorded (%d counters): %s", len(spends), exc.message)
+
+    async def settled(self) -> None:
+        """Wait for every budget spend under way (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _labelled(
+        self, ticket: Ticket, served: dict[str, int], event: dict[str, Any],
+        signals: dict[str, Any] | None,
+    ) -> None:  # fmt: skip
+        """Spend budgets on named capabilities once the scorer has labelled the request."""
+        label = signals.get("capability") if signals else None
+        if isinstance(label, str):
+            self._spend(ticket.labelled(served, label))
+            return
+
+        async def label_here() -> None:
+            # Not scored (queue full, scorer down, shutdown): label it here.
+            self._spend(ticket.labelled(served, await self._capability_of(event)))
+
+        task = asyncio.get_running_loop().create_task(label_here())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _client_ip(self, request: Request) -> str | None:
         ip = request.client.host if request.client else None
@@ -786,15 +1038,16 @@ class Gateway:
             "conversation_id": request.headers.get("x-conversation-id"),
         }
 
-    def _denied(self, rule: Rule) -> Response:
+    def _denied(self, rule: Rule, call: _Call) -> Response:
+        why = self._why(call, "policy")
         if rule.action == "block":
             return error_response(
                 403, rule.message or "this account is blocked for suspected terms violations",
-                type_="permission_error", code="account_blocked",
+                type_="permission_error", code="account_blocked", extra=why,
             )  # fmt: skip
         return error_response(
             403, rule.message or "additional verification is required for this account",
-            type_="permission_error", code="verification_required",
+            type_="permission_error", code="verification_required", extra=why,
         )  # fmt: skip
 
     def _headers(self, request: Request, call: _Call) -> dict[str, str]:
@@ -810,6 +1063,7 @@ class Gateway:
         rule: Rule | None,
         event: dict[str, Any],
         modified: list[str],
+        hide_usage: bool = False,
     ) -> Response:
         assert self.up is not None  # set by lifespan before any request
         action = rule.action if rule else "allow"
@@ -834,38 +1088,49 @@ class Gateway:
         out_headers = {**response_headers(up.headers, encoded=encoded), **extra}
         # What the upstream sent decides how it is read, not what the client asked for:
         # a JSON answer to a streamed request (or the other way round) is still checked.
-        if up.status_code < 400 and _event_stream(up.headers):
-            stripper = SSEStripper(reasoning=reasoning, logprobs=logprobs)
+        if up.status_code < 400 and _event_stream(up.headers) and not encoded:
+            # Every stream is read: its value is metered (usage, or the gateway's own
+            # count), the usage chunk asked for on the client's behalf is hidden, and
+            # it is stripped when the rule says so.
+            stripper = SSEStripper(reasoning=reasoning, logprobs=logprobs, hide_usage=hide_usage)
 
             def closed(ok: bool) -> None:
-                event.update(usage_tokens(stripper.usage))
                 if stripper.unreadable:
                     self.metrics.unreadable.inc(stripper.unreadable)
                 more: dict[str, Any] = {} if ok else {"stream": "interrupted"}
                 if stripper.unreadable:
                     more["unreadable_events"] = stripper.unreadable
+                measured = stripper.finish().measure()
+                self._outcome(call, up.status_code, event, measured, **more)
+
+            return stream_response(up, stripper.feed, stripper.close, closed, out_headers)
+        if up.status_code < 400 and _event_stream(up.headers):
+            # Encoded although identity was asked (and nothing to strip): relayed as it
+            # is, its value unmeasured (the outcome record says so).
+            def closed_raw(ok: bool) -> None:
+                more: dict[str, Any] = {"value": "unmeasured: content-encoding"}
+                if not ok:
+                    more["stream"] = "interrupted"
                 self._outcome(call, up.status_code, event, **more)
 
-            return stream_response(
-                up, stripper.feed if active else None, stripper.close if active else None,
-                closed, out_headers,
-            )  # fmt: skip
+            return stream_response(up, None, None, closed_raw, out_headers)
         try:
             raw = await up.aread()
         except UpstreamError as exc:
             return self._failed(call, exc, event)
+        measured = None
         if up.status_code < 400 and not encoded:
             try:
                 obj = json.loads(raw)
             except (ValueError, RecursionError):
                 obj = None
             if isinstance(obj, dict):
-                event.update(response_usage(obj))
+                measured = seen_in_body(obj).measure()
                 if active and strip_response(obj, reasoning=reasoning, logprobs=logprobs):
                     raw = json.dumps(obj, ensure_ascii=False).encode()
             elif active:
                 return self._unreadable(call, event, "the upstream answer is not a JSON object")
-        self._outcome(call, up.status_code, event)
+        self._outcome(call, up.status_code, event, measured)
         await self._synced()
         return Response(raw, status_code=up.status_code, headers=out_headers)
 
@@ -887,6 +1152,21 @@ class Gateway:
             502, f"{why}; the policy's safeguards cannot be applied to it",
             type_="upstream_error", code="upstream_unreadable",
         )  # fmt: skip
+
+
+def _ask_usage(body: dict[str, Any], kind: str) -> bool:
+    """Ask a chat or completions stream for its usage; True when the client had not."""
+    if kind == "responses" or body.get("stream") is not True:
+        return False  # a Responses stream reports usage in response.completed
+    opts = body.get("stream_options")
+    if opts is None:
+        opts = {}
+    if not isinstance(opts, dict):
+        return False  # the upstream refuses it; the gateway counts what comes
+    if opts.get("include_usage") is True:
+        return False
+    body["stream_options"] = {**opts, "include_usage": True}
+    return True
 
 
 def _event_stream(headers: list[tuple[str, str]]) -> bool:

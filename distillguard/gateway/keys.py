@@ -1,7 +1,9 @@
 """The keys table: which account (and org, tier, creation time) an API key belongs to.
 
 The operator provides it as CSV, Parquet or YAML with columns ``api_key``,
-``account_id`` and optionally ``org_id``, ``tier``, ``created_at``.  It is read
+``account_id`` and optionally ``org_id``, ``tier``, ``created_at``, and what trust
+levels read (:mod:`.trust`): ``verified`` (true/false), ``paid_usd`` (lifetime
+payments) and ``chargebacks`` (a count).  It is read
 once at start-up into a dict, so a lookup per request is one hash probe.  Keys
 are never logged: events and audit records carry ``api_key_id``, a short
 SHA-256 of the key.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,12 @@ class KeyInfo:
     org_id: str | None = None
     tier: str | None = None
     created_at: dt.datetime | None = None
+    #: The provider verified the account (identity, phone, card); None: not said.
+    verified: bool | None = None
+    #: Lifetime payments, in the provider's currency.
+    paid_usd: float | None = None
+    #: Payments charged back.
+    chargebacks: int | None = None
 
 
 def key_id(api_key: str) -> str:
@@ -47,6 +56,40 @@ def _ts(value: Any, where: str, line: int) -> dt.datetime | None:
         raise InputError(f"not an ISO-8601 time: {value!r}", path=where, line=line,
                          field="created_at") from exc  # fmt: skip
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+_TRUE = frozenset({"true", "yes", "1", "y", "t"})
+_FALSE = frozenset({"false", "no", "0", "n", "f"})
+
+
+def _bool(value: Any, where: str, line: int, name: str) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InputError(f"expected true or false, got {value!r}", path=where, line=line, field=name)
+
+
+def _number(value: Any, where: str, line: int, name: str, *, whole: bool = False) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InputError(f"expected a number, got {value!r}", path=where, line=line, field=name)
+    try:
+        got = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"expected a number, got {value!r}", path=where, line=line,
+                         field=name) from exc  # fmt: skip
+    if not math.isfinite(got) or got < 0 or (whole and not got.is_integer()):
+        what = "a whole number" if whole else "a number"
+        raise InputError(f"expected {what} of at least 0, got {value!r}", path=where, line=line,
+                         field=name)  # fmt: skip
+    return got
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
@@ -97,10 +140,14 @@ def load_keys(path: str | Path) -> dict[str, KeyInfo]:
         if key in out:
             raise DistillguardError("duplicate api_key", path=p, line=line, field="api_key")
         org, tier = row.get("org_id"), row.get("tier")
+        cb = _number(row.get("chargebacks"), str(p), line, "chargebacks", whole=True)
         out[key] = KeyInfo(
             account_id=str(account),
             org_id=None if org in (None, "") else str(org),
             tier=None if tier in (None, "") else str(tier),
             created_at=_ts(row.get("created_at"), str(p), line),
+            verified=_bool(row.get("verified"), str(p), line, "verified"),
+            paid_usd=_number(row.get("paid_usd"), str(p), line, "paid_usd"),
+            chargebacks=None if cb is None else int(cb),
         )
     return out

@@ -14,6 +14,9 @@ Actions:
 - ``require_verification``: 403 with error code ``verification_required``;
 - ``block``: 403 with error code ``account_blocked``.
 
+Extraction budgets (``budgets:``, :mod:`.budgets`) apply after the rules, to requests
+the rules let through; see ``docs/policy.md``.
+
 >>> p = load_policy_text("rules:\\n  - name: all\\n    action: allow\\n", "p.yaml")
 >>> p.rules[0].action
 'allow'
@@ -31,6 +34,7 @@ from typing import Final, Literal
 
 from distillguard.config import build
 from distillguard.errors import DistillguardError
+from distillguard.gateway.budgets import Budget
 from distillguard.gateway.routes import Limits, RouteSpec
 from distillguard.gateway.state import AccountView
 from distillguard.yamlio import YamlDoc, load_yaml_file, load_yaml_text
@@ -145,6 +149,14 @@ class Policy:
     routes: tuple[RouteSpec, ...] | None = None
     #: Bounds on every request.
     limits: Limits = field(default_factory=Limits)
+    #: Extraction budgets (see :mod:`.budgets` and ``docs/policy.md``), checked on
+    #: model routes after the rules, for requests the rules let through.
+    budgets: tuple[Budget, ...] = ()
+    #: Ask chat and completions streams for their usage (``stream_options.include_usage``;
+    #: the extra chunk is hidden from clients that did not ask) so their value is
+    #: counted.  false for an upstream that refuses the option: the gateway then counts
+    #: the streamed text itself (``chars/4``).
+    stream_usage: bool = True
 
     def check(self) -> list[tuple[str, str]]:
         if self.version != 1:
@@ -159,6 +171,11 @@ class Policy:
                     return [(f"rules[{i}].when.watchlist[{j}]", f"no watchlist named {w!r}")]
         if self.window_days < 1:
             return [("window_days", "must be at least 1")]
+        names: set[str] = set()
+        for i, budget in enumerate(self.budgets):
+            if budget.name in names:
+                return [(f"budgets[{i}].name", f"duplicate budget name {budget.name!r}")]
+            names.add(budget.name)
         return []
 
     @property

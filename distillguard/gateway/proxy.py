@@ -43,9 +43,18 @@ def error_response(
     code: str,
     param: str | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
-    """An OpenAI-style error: ``{"error": {"message", "type", "code", "param"}}``."""
-    body = {"error": {"message": message, "type": type_, "code": code, "param": param}}
+    """An OpenAI-style error: ``{"error": {"message", "type", "code", "param"}}``.
+
+    ``extra`` adds fields to the error object: a policy refusal carries ``reason``
+    (machine-readable: ``policy`` or ``budget_exhausted``) and ``reference`` (the
+    request id of its audit decision record, for the user to quote).
+    """
+    error: dict[str, Any] = {"message": message, "type": type_, "code": code, "param": param}
+    if extra:
+        error.update(extra)
+    body = {"error": error}
     return Response(
         json.dumps(body).encode(),
         status_code=status,

@@ -9,13 +9,19 @@ Layout (``prefix`` defaults to ``dg:``):
   (microseconds), which the gap parts need;
 - ``{prefix}a:{account}`` hash: the account view;
 - ``{prefix}tb:{bucket}`` hash: a token bucket (``tokens``, ``ts``);
+- ``{prefix}bx:{counter}`` hash, field ``{sub-bucket}``: a budget's spend per
+  sub-bucket of its rolling window (integers; it expires a window after its last
+  write, and sub-buckets out of the window are deleted when it is checked);
 - ``{prefix}meta`` hash: what the gateways keep about the store (which version of
   the batch results it holds).
 
 Updates that read before they write run as Lua scripts, so concurrent replicas
 never lose an update: an event's fold (its time inserted among the day's, its
 neighbours returned for the gap parts, min/max/latest parts compared and set) and
-the token bucket (which uses the Redis clock, so replicas agree on time).  Sums
+the token bucket and the budget check (both use the Redis clock, so replicas
+agree on time).  A budget check reads every counter of the request and, only if
+none has reached its stop, reserves in all of them, in one script: replicas
+never both take the last of a budget.  Sums
 and key counts are plain increments.  What each part is and how it folds comes
 from :mod:`distillguard.profiles.fold`; nothing here names a part.
 
@@ -38,10 +44,17 @@ from typing import Any, TypeVar, cast
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from distillguard.gateway.state import State, StateSpec, StateUnavailable
+from distillguard.gateway.state import (
+    BudgetCounter,
+    BudgetRead,
+    BudgetSpend,
+    State,
+    StateSpec,
+    StateUnavailable,
+)
 from distillguard.profiles.fold import (
     FoldItem,
     RawProfile,
@@ -116,6 +129,60 @@ redis.call('EXPIRE', KEYS[1], math.ceil(burst / math.max(rate, 1e-9)) + 60)
 return ok
 """
 
+# Budget check, atomic.  KEYS: counter hashes.  ARGV[1]: the time ('' = the Redis
+# clock); then per key: sub-bucket seconds, sub-buckets, stop ('' = none), reserve,
+# ttl.  Returns {ok, now, spent...}: spent is each window's sum before this request.
+_BUDGET = """
+local now = tonumber(ARGV[1])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local spent, ok = {}, 1
+for i, key in ipairs(KEYS) do
+  local b = 2 + (i - 1) * 5
+  local g, n, stop = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
+  local cur = math.floor(now / g)
+  local flat = redis.call('HGETALL', key)
+  local s, old = 0, {}
+  for j = 1, #flat, 2 do
+    local slot = tonumber(flat[j])
+    if slot <= cur - n then
+      old[#old + 1] = flat[j]
+    elseif slot <= cur then
+      s = s + tonumber(flat[j + 1])
+    end
+  end
+  if #old > 0 then redis.call('HDEL', key, unpack(old)) end
+  if s < 0 then s = 0 end
+  spent[i] = s
+  if stop and s >= stop then ok = 0 end
+end
+if ok == 1 then
+  for i, key in ipairs(KEYS) do
+    local b = 2 + (i - 1) * 5
+    local reserve = tonumber(ARGV[b + 3])
+    if reserve > 0 then
+      redis.call('HINCRBY', key, math.floor(now / tonumber(ARGV[b])), reserve)
+      redis.call('EXPIRE', key, tonumber(ARGV[b + 4]))
+    end
+  end
+end
+local out = {ok, string.format('%.6f', now)}
+for i = 1, #spent do out[#out + 1] = string.format('%.17g', spent[i]) end
+return out
+"""
+
+# Budget spends: KEYS counter hashes; ARGV (sub-bucket, amount, ttl) per key.  One
+# command for a whole batch of spends (cheaper than a pipeline of two per counter).
+_SPEND = """
+for i, key in ipairs(KEYS) do
+  redis.call('HINCRBY', key, ARGV[3 * i - 2], ARGV[3 * i - 1])
+  redis.call('EXPIRE', key, ARGV[3 * i])
+end
+return #KEYS
+"""
+
 
 class RedisState(State):
     """State in Redis at ``url`` (``redis://host:port/db``)."""
@@ -153,6 +220,9 @@ class RedisState(State):
         self._client = aioredis.Redis.from_pool(pool)
         self._fold_one = self._client.register_script(_FOLD)
         self._take = self._client.register_script(_TAKE)
+        # Budget scripts are called by their SHA (loaded on first use, again after a
+        # Redis restart): a request's check is one EVALSHA.
+        self._shas: dict[str, str] = {}
         self._down_until = 0.0
         self._slow = 0
 
@@ -302,6 +372,39 @@ class RedisState(State):
             self._take(keys=[self._k("tb", bucket)], args=[rate, burst, cost, when])
         )
         return int(got) == 1
+
+    async def budget_check(
+        self, counters: Sequence[BudgetCounter], at: float | None = None
+    ) -> BudgetRead:
+        if not counters:
+            return BudgetRead(True, time.time() if at is None else at, ())
+        args: list[str | int] = ["" if at is None else repr(at)]
+        for c in counters:
+            stop = "" if c.stop is None else repr(float(c.stop))
+            args += [c.granularity, c.slots, stop, c.reserve, c.ttl]
+        keys = [self._k("bx", c.key) for c in counters]
+        got: Any = await self._call(self._script(_BUDGET, keys, args))
+        return BudgetRead(int(got[0]) == 1, float(got[1]), tuple(float(v) for v in got[2:]))
+
+    async def budget_spend(self, spends: Sequence[BudgetSpend]) -> None:
+        if not spends:
+            return
+        args: list[str | int] = []
+        for sp in spends:
+            args += [sp.slot, sp.amount, sp.ttl]
+        keys = [self._k("bx", sp.key) for sp in spends]
+        await self._call(self._script(_SPEND, keys, args))
+
+    async def _script(self, script: str, keys: list[str], args: list[str | int]) -> Any:
+        sha = self._shas.get(script)
+        if sha is not None:
+            try:
+                return await self._client.evalsha(sha, len(keys), *keys, *args)
+            except NoScriptError:
+                pass  # Redis restarted empty: load it again
+        sha = await self._client.script_load(script)
+        self._shas[script] = sha
+        return await self._client.evalsha(sha, len(keys), *keys, *args)
 
     async def ping(self) -> None:
         await self._call(cast(Awaitable[Any], self._client.ping()))

@@ -80,10 +80,25 @@ log = logging.getLogger("distillguard.gateway")
 
 @dataclass
 class Pending:
-    """One finished request: its ``signals`` audit record and, for model calls, its event."""
+    """One finished request: its ``signals`` audit record and, for model calls, its event.
+
+    ``on_signals`` is called (on the event loop) with the request's audit signals once
+    its batch is scored, or with None when it was not (queue full, scorer failed,
+    shutdown): the gateway spends budgets on named capabilities then.
+    """
 
     record: dict[str, Any]
     event: dict[str, Any] | None
+    on_signals: Callable[[dict[str, Any] | None], None] | None = None
+
+    def told(self, signals: dict[str, Any] | None) -> None:
+        if self.on_signals is None:
+            return
+        callback, self.on_signals = self.on_signals, None
+        try:
+            callback(signals)
+        except Exception:  # a callback must not stop the auditing of a batch
+            log.exception("a scored-request callback failed")
 
 
 @dataclass
@@ -224,6 +239,7 @@ class _Base:
             item.record["signals"] = None
             item.record["scoring"] = "dropped"
             self._audit(item.record)
+            item.told(None)
             return
         self._pending.append(item)
         self._idle.clear()
@@ -303,6 +319,7 @@ class _Base:
                     it.record["signals"] = next(sigs, None)
                     it.record["scoring"] = res.status
                 self._audit(it.record)
+                it.told(it.record.get("signals"))
         self._check_idle()
 
     def _audit(self, record: dict[str, Any]) -> None:
@@ -346,6 +363,7 @@ class _Base:
             if it.event is not None:
                 it.record["scoring"] = "error: shutdown"
             self._audit(it.record)
+            it.told(None)
         self._pending = []
 
 

@@ -3,7 +3,10 @@
 A backend stores, per account, the raw online profile (per-day parts, key
 counts and event times, see :mod:`distillguard.profiles.fold`), a small *account
 view* (online risk and verdict, batch verdict and campaign pushed by
-``distillguard sync``), and token buckets.
+``distillguard sync``), token buckets, and the spend counters of extraction
+budgets (:mod:`.budgets`): per counter, sub-buckets of a rolling window, checked
+and reserved atomically (:meth:`State.budget_check`) and settled at the outcome
+(:meth:`State.budget_spend`).
 :class:`MemoryState` serves one process; :class:`~.redis_state.RedisState` lets
 several gateway replicas share state.  ``tests/gateway/test_state.py`` runs the
 same conformance suite against both.
@@ -127,6 +130,52 @@ def _verdict(raw: str | None, name: str, invalid: list[str]) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class BudgetCounter:
+    """One budget counter to check: a rolling window of ``slots`` sub-buckets.
+
+    ``stop``: the request is refused (nothing reserved anywhere) when the window's
+    spend is at least this (None: never refused here).  ``reserve``: added to the
+    current sub-bucket when the request is let through (settled at the outcome).
+    """
+
+    key: str
+    granularity: int
+    slots: int
+    stop: float | None = None
+    reserve: int = 0
+
+    @property
+    def ttl(self) -> int:
+        """Seconds a counter lives after its last write (its window and one sub-bucket)."""
+        return self.granularity * (self.slots + 1)
+
+    def slot(self, now: float) -> int:
+        """The sub-bucket ``now`` (epoch seconds) falls in."""
+        return math.floor(now / self.granularity)
+
+
+@dataclass(frozen=True)
+class BudgetRead:
+    """What :meth:`State.budget_check` found: spend per counter before this request."""
+
+    #: False: some counter reached its ``stop``; nothing was reserved.
+    ok: bool
+    #: The store's clock (epoch seconds), or the time given: the sub-buckets used.
+    now: float
+    spent: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class BudgetSpend:
+    """Value to add to a counter's sub-bucket (negative: a reservation given back)."""
+
+    key: str
+    slot: int
+    amount: int
+    ttl: int
+
+
 class StateUnavailable(DistillguardError):  # noqa: N818  (reads as a condition)
     """The state store cannot be reached (Redis down, timed out)."""
 
@@ -189,6 +238,19 @@ class State(ABC):
         """
 
     @abstractmethod
+    async def budget_check(
+        self, counters: Sequence[BudgetCounter], at: float | None = None
+    ) -> BudgetRead:
+        """Each counter's spend over its window; atomically, reserve if none reached ``stop``.
+
+        ``at`` (epoch seconds) replaces the backend's clock (replays).  One round trip.
+        """
+
+    @abstractmethod
+    async def budget_spend(self, spends: Sequence[BudgetSpend]) -> None:
+        """Add measured value to counters (one round trip); each counter lives ``ttl`` more."""
+
+    @abstractmethod
     async def ping(self) -> None:
         """Return when the store answers; raise :class:`StateUnavailable` otherwise."""
 
@@ -220,6 +282,9 @@ class MemoryState(State):
         # bucket -> (tokens, last refill on the monotonic clock)
         self._buckets: dict[str, tuple[float, float]] = {}
         self._meta: dict[str, str] = {}
+        # budget counter -> (sub-bucket -> spend, expiry on the wall clock)
+        self._counters: dict[str, tuple[dict[int, float], float]] = {}
+        self._writes = 0
 
     async def fold(self, items: Sequence[FoldItem]) -> None:
         with self._lock:
@@ -265,6 +330,55 @@ class MemoryState(State):
                 tokens -= cost
             self._buckets[bucket] = (tokens, max(now, last))
             return ok
+
+    async def budget_check(
+        self, counters: Sequence[BudgetCounter], at: float | None = None
+    ) -> BudgetRead:
+        now = time.time() if at is None else at
+        with self._lock:
+            spent = []
+            for c in counters:
+                slots = self._live(c.key)
+                cur = c.slot(now)
+                if slots is not None:
+                    for old in [k for k in slots if k <= cur - c.slots]:
+                        del slots[old]
+                total = sum(v for k, v in (slots or {}).items() if k <= cur)
+                spent.append(max(0.0, total))
+            ok = all(c.stop is None or s < c.stop for c, s in zip(counters, spent, strict=True))
+            if ok:
+                for c in counters:
+                    if c.reserve:
+                        self._add(c.key, c.slot(now), c.reserve, c.ttl)
+            return BudgetRead(ok, now, tuple(spent))
+
+    async def budget_spend(self, spends: Sequence[BudgetSpend]) -> None:
+        with self._lock:
+            for sp in spends:
+                self._add(sp.key, sp.slot, sp.amount, sp.ttl)
+
+    def _live(self, key: str) -> dict[int, float] | None:
+        got = self._counters.get(key)
+        if got is None:
+            return None
+        if got[1] <= time.time():
+            del self._counters[key]
+            return None
+        return got[0]
+
+    def _add(self, key: str, slot: int, amount: float, ttl: int) -> None:
+        slots = self._live(key)
+        if slots is None:
+            slots = {}
+        slots[slot] = slots.get(slot, 0.0) + amount
+        # Like Redis' EXPIRE, on the wall clock whatever time a replay gives: a counter
+        # left alone for its window is gone.
+        wall = time.time()
+        self._counters[key] = (slots, wall + ttl)
+        self._writes += 1
+        if self._writes % 4096 == 0:
+            for k in [k for k, (_, exp) in self._counters.items() if exp <= wall]:
+                del self._counters[k]
 
     async def ping(self) -> None:
         return None

@@ -179,25 +179,184 @@ _REASONING_EVENTS: Final = (
     "response.reasoning_summary_part.", "response.reasoning_summary_text.",
     "response.reasoning_text.", "response.reasoning.",
 )  # fmt: skip
+#: Responses API stream events whose ``delta`` is reasoning text.
+_REASONING_DELTAS: Final = (
+    "response.reasoning_summary_text.delta", "response.reasoning_text.delta",
+)  # fmt: skip
+#: The key of a Responses answer among reasoning choices (it has one answer).
+RESPONSE: Final = "response"
+#: Characters per token of the gateway's own count, where an upstream sends no usage.
+CHARS_PER_TOKEN: Final = 4
+
+
+def estimate_tokens(chars: int) -> int:
+    """The gateway's own token count of ``chars`` characters: an approximation.
+
+    Used only where the upstream reports no usage: one token per
+    :data:`CHARS_PER_TOKEN` characters, rounded up (English prose and code come out
+    near the real tokenizers' counts; other scripts are undercounted).
+
+    >>> estimate_tokens(0), estimate_tokens(1), estimate_tokens(9)
+    (0, 1, 3)
+    """
+    return -(-chars // CHARS_PER_TOKEN)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Token counts of one answer, before any stripping, and which were estimated."""
+
+    completion_tokens: int
+    reasoning_tokens: int
+    prompt_tokens: int | None
+    #: Choices (or Responses reasoning items) that carried visible reasoning.
+    reasoning_answers: int
+    #: Counts that are the gateway's estimate (``chars/4``), not the upstream's usage.
+    estimated: tuple[str, ...] = ()
+
+    def served(self, *, reasoning_withheld: bool) -> dict[str, int]:
+        """Value the client got, per budget unit (none of the reasoning when withheld)."""
+        if reasoning_withheld:
+            return {
+                "completion_tokens": max(0, self.completion_tokens - self.reasoning_tokens),
+                "reasoning_tokens": 0,
+                "reasoning_answers": 0,
+            }
+        return {
+            "completion_tokens": self.completion_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+            "reasoning_answers": self.reasoning_answers,
+        }
+
+    def record(self) -> dict[str, Any]:
+        """Token fields for the outcome record and the event (estimates labelled)."""
+        out: dict[str, Any] = {
+            "completion_tokens": self.completion_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+        }
+        if self.prompt_tokens is not None:
+            out["prompt_tokens"] = self.prompt_tokens
+        return out
+
+
+@dataclass
+class Seen:
+    """What an answer carried, counted before stripping (see :func:`seen_in_body`)."""
+
+    #: Generated text: the answer and its reasoning, ``<think>`` blocks included.
+    completion_chars: int = 0
+    #: Reasoning text: reasoning fields, reasoning items and ``<think>`` blocks.
+    reasoning_chars: int = 0
+    #: Choices that carried visible reasoning (``"response"``: a Responses answer).
+    reasoning_choices: set[int | str] = field(default_factory=set)
+    usage: dict[str, Any] | None = None
+
+    def measure(self) -> Measured:
+        """Counts from the upstream's usage where it sent them, else ``chars/4``."""
+        got = usage_tokens(self.usage)
+        estimated = []
+        completion = got.get("completion_tokens")
+        if completion is None:
+            completion = estimate_tokens(self.completion_chars)
+            estimated.append("completion_tokens")
+        reasoning = got.get("reasoning_tokens")
+        if reasoning is None:
+            reasoning = estimate_tokens(self.reasoning_chars)
+            if self.reasoning_chars:
+                estimated.append("reasoning_tokens")
+        return Measured(
+            completion, reasoning, got.get("prompt_tokens"), len(self.reasoning_choices),
+            tuple(estimated),
+        )  # fmt: skip
+
+    def text(self, text: object, key: int | str) -> None:
+        """Count a whole answer text (``<think>`` blocks are reasoning)."""
+        if not isinstance(text, str):
+            return
+        self.completion_chars += len(text)
+        think = len(text) - len(strip_think(text)) if OPEN in text else 0
+        if think:
+            self.reasoning_chars += think
+            self.reasoning_choices.add(key)
+
+    def reasoning(self, value: object, key: int | str) -> None:
+        """Count reasoning given as a field or item (text, or a list of parts)."""
+        n = _text_len(value)
+        if n:
+            self.completion_chars += n
+            self.reasoning_chars += n
+            self.reasoning_choices.add(key)
+
+
+def _text_len(value: object) -> int:
+    """Characters of text in a reasoning field: a string or parts holding ``text``."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list):
+        return sum(_text_len(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_text_len(value.get(k)) for k in ("text", "summary", "content"))
+    return 0
+
+
+def seen_in_body(body: dict[str, Any]) -> Seen:
+    """What a (non-streamed) chat, completions or responses answer carries."""
+    seen = Seen(usage=body.get("usage") if isinstance(body.get("usage"), dict) else None)
+    for item in body.get("output") or ():
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "reasoning":
+            seen.reasoning([item.get("summary"), item.get("content")], RESPONSE)
+            continue
+        for part in item.get("content") or ():
+            if isinstance(part, dict):
+                seen.text(part.get("text"), RESPONSE)
+    for j, choice in enumerate(body.get("choices") or ()):
+        if not isinstance(choice, dict):
+            continue
+        idx = choice.get("index", j)
+        key = idx if isinstance(idx, int) else j
+        msg = choice.get("message")
+        if isinstance(msg, dict):
+            for f in REASONING_FIELDS:
+                seen.reasoning(msg.get(f), key)
+            seen.text(msg.get("content"), key)
+        seen.text(choice.get("text"), key)
+    return seen
 
 
 @dataclass
 class SSEStripper:
-    """Strips a stream of server-sent events (``data: {json}`` chunks).
+    """Reads, meters and strips a stream of server-sent events (``data: {json}`` chunks).
 
-    An event whose data is not JSON cannot be checked, so it is dropped (counted
-    in ``unreadable``): relaying it could relay what the policy withholds.
+    Every stream is read: what it carried is counted in :attr:`seen` (for the
+    outcome record and budgets), and the usage chunk the gateway asked for on the
+    client's behalf is taken out when ``hide_usage`` (with the ``usage: null`` that
+    servers put on every other chunk then).  With ``reasoning`` or ``logprobs`` the
+    events are stripped; an event whose data is not JSON cannot be checked, so it is
+    dropped then (counted in ``unreadable``): relaying it could relay what the policy
+    withholds.  Events that nothing changes are relayed byte for byte.
     """
 
     reasoning: bool
     logprobs: bool
+    hide_usage: bool = False
     _buf: bytes = b""
     _filters: dict[int, ThinkFilter] = field(default_factory=dict)
     _rfilters: dict[tuple[object, object], ThinkFilter] = field(default_factory=dict)
-    #: Last ``usage`` object seen (streams with ``stream_options.include_usage``, or
-    #: a Responses ``response.completed`` event).
-    usage: dict[str, Any] | None = None
+    #: Characters fed to and let out of each ``<think>`` filter (the difference is reasoning).
+    _fed: dict[int | tuple[object, object], list[int]] = field(default_factory=dict)
+    seen: Seen = field(default_factory=Seen)
     unreadable: int = 0
+
+    @property
+    def usage(self) -> dict[str, Any] | None:
+        """The last ``usage`` seen (``include_usage`` chunk or ``response.completed``)."""
+        return self.seen.usage
+
+    @property
+    def strips(self) -> bool:
+        return self.reasoning or self.logprobs
 
     def feed(self, data: bytes) -> bytes:
         """Bytes to send on for ``data``; incomplete events are held back."""
@@ -212,17 +371,37 @@ class SSEStripper:
         return b"".join(out + b"\n\n" for e in events if (out := self._event(e)))
 
     def close(self) -> bytes:
-        """What is left at the end of the stream."""
+        """What is left at the end of the stream (and the reasoning counts finished)."""
         rest, self._buf = self._buf, b""
         out = self._event(rest) if rest.strip() else b""
+        for key, filt in self._filters.items():
+            self._count(key, "", filt.flush())
+        for rkey, rfilt in self._rfilters.items():
+            self._count(rkey, "", rfilt.flush())
         return out + b"\n\n" if out else b""
+
+    def _count(self, key: int | tuple[object, object], text: str, out: str) -> None:
+        fed = self._fed.setdefault(key, [0, 0])
+        fed[0] += len(text)
+        fed[1] += len(out)
+
+    def finish(self) -> Seen:
+        """:attr:`seen`, with the ``<think>`` text of every choice counted as reasoning."""
+        for key, (fed, out) in self._fed.items():
+            if fed > out:
+                self.seen.reasoning_chars += fed - out
+                self.seen.reasoning_choices.add(key if isinstance(key, int) else RESPONSE)
+        self._fed.clear()
+        return self.seen
 
     def _event(self, raw: bytes) -> bytes:
         """The event to send on (empty: drop it)."""
         lines = raw.split(b"\n")
         if any(ln and not ln.startswith(_SSE_FIELDS) for ln in lines):
             # Not server-sent events (a JSON body where a stream was expected, say):
-            # nothing in it can be checked, so none of it is sent.
+            # nothing in it can be checked, so none of it is sent when stripping.
+            if not self.strips:
+                return raw
             self.unreadable += 1
             return b""
         data = b"\n".join(ln[5:].lstrip(b" ") for ln in lines if ln.startswith(b"data:"))
@@ -233,28 +412,70 @@ class SSEStripper:
         except (ValueError, RecursionError):
             obj = None
         if not isinstance(obj, dict):
+            if not self.strips:
+                return raw
             self.unreadable += 1
             return b""
         kind = obj.get("type")
         if isinstance(kind, str) and kind.startswith("response."):
             if not self._responses_event(kind, obj):
                 return b""
+            changed = self.strips
         else:
-            if isinstance(obj.get("usage"), dict):
-                self.usage = obj["usage"]
-            self._chunk(obj)
+            keep, changed = self._usage(obj)
+            if not keep:
+                return b""
+            changed = self._chunk(obj) or changed
+        if not changed:
+            return raw
         others = [ln for ln in lines if not ln.startswith(b"data:")]
         payload = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
         return b"\n".join([*others, b"data: " + payload])
 
+    def _usage(self, obj: dict[str, Any]) -> tuple[bool, bool]:
+        """(keep the event, changed): note a chunk's usage; hide it when asked."""
+        if "usage" not in obj:
+            return True, False
+        usage = obj["usage"]
+        if isinstance(usage, dict):
+            self.seen.usage = usage
+        if not self.hide_usage:
+            return True, False
+        if isinstance(usage, dict) and not obj.get("choices"):
+            return False, False  # the extra chunk the client did not ask for
+        del obj["usage"]
+        return True, True
+
     def _responses_event(self, kind: str, obj: dict[str, Any]) -> bool:
-        """Strip one Responses API event in place; False: drop it."""
+        """Count one Responses API event and strip it in place; False: drop it."""
+        if kind in _REASONING_DELTAS:
+            self.seen.reasoning(obj.get("delta"), RESPONSE)
+        resp = obj.get("response")
+        if isinstance(resp, dict) and isinstance(resp.get("usage"), dict):
+            self.seen.usage = resp["usage"]
+        if kind == "response.output_text.delta":
+            delta = obj.get("delta")
+            if isinstance(delta, str):
+                key = (obj.get("output_index"), obj.get("content_index"))
+                filt = self._rfilters.setdefault(key, ThinkFilter())
+                out = filt.feed(delta)
+                self.seen.completion_chars += len(delta)
+                self._count(key, delta, out)
+                if self.reasoning:
+                    obj["delta"] = out
+            if self.logprobs and obj.get("logprobs"):
+                obj["logprobs"] = []
+        elif kind == "response.output_text.done":
+            # The full text here is stripped whole; a partial tag the deltas held back
+            # is not sent again.
+            key = (obj.get("output_index"), obj.get("content_index"))
+            if key in self._rfilters:
+                self._count(key, "", self._rfilters.pop(key).flush())
+        if not self.strips:
+            return True
         if self.reasoning and kind.startswith(_REASONING_EVENTS):
             return False
-        resp = obj.get("response")
         if isinstance(resp, dict):
-            if isinstance(resp.get("usage"), dict):
-                self.usage = resp["usage"]
             _strip_responses_output(resp, reasoning=self.reasoning, logprobs=self.logprobs)
         item = obj.get("item")
         if isinstance(item, dict):
@@ -264,41 +485,41 @@ class SSEStripper:
         part = obj.get("part")
         if isinstance(part, dict):
             _strip_output_text(part, reasoning=self.reasoning, logprobs=self.logprobs)
-        if kind == "response.output_text.delta":
-            delta = obj.get("delta")
-            if self.logprobs and obj.get("logprobs"):
-                obj["logprobs"] = []
-            if self.reasoning and isinstance(delta, str):
-                key = (obj.get("output_index"), obj.get("content_index"))
-                filt = self._rfilters.setdefault(key, ThinkFilter())
-                obj["delta"] = filt.feed(delta)
-        elif kind == "response.output_text.done":
-            # The full text here is stripped whole; a partial tag the deltas held back
-            # is not sent again.
-            self._rfilters.pop((obj.get("output_index"), obj.get("content_index")), None)
+        if kind == "response.output_text.done":
             _strip_output_text(obj, reasoning=self.reasoning, logprobs=self.logprobs)
         return True
 
-    def _chunk(self, obj: dict[str, Any]) -> None:
+    def _chunk(self, obj: dict[str, Any]) -> bool:
+        """Count one chat or completions chunk and strip it in place; True if changed."""
+        changed = False
         for choice in obj.get("choices") or ():
             if not isinstance(choice, dict):
                 continue
             if self.logprobs and choice.get("logprobs") is not None:
                 choice["logprobs"] = None
-            if not self.reasoning:
-                continue
+                changed = True
             idx = choice.get("index", 0)
-            filt = self._filters.setdefault(idx if isinstance(idx, int) else 0, ThinkFilter())
+            key = idx if isinstance(idx, int) else 0
+            filt = self._filters.setdefault(key, ThinkFilter())
             delta = choice.get("delta")
             holder: dict[str, Any] = delta if isinstance(delta, dict) else choice
-            key = "content" if isinstance(delta, dict) else "text"
+            name = "content" if isinstance(delta, dict) else "text"
             if isinstance(delta, dict):
                 for f in REASONING_FIELDS:
-                    delta.pop(f, None)
-            text = holder.get(key)
+                    if f in delta:
+                        self.seen.reasoning(delta[f], key)
+                        if self.reasoning:
+                            del delta[f]
+                            changed = True
+            text = holder.get(name)
             out = filt.feed(text) if isinstance(text, str) else None
+            if isinstance(text, str):
+                self.seen.completion_chars += len(text)
             if choice.get("finish_reason") is not None:
                 # Last chunk of this choice: release a held-back partial tag.
                 out = (out or "") + filt.flush()
-            if out is not None and (isinstance(text, str) or out):
-                holder[key] = out
+            self._count(key, text if isinstance(text, str) else "", out or "")
+            if self.reasoning and out is not None and (isinstance(text, str) or out):
+                holder[name] = out
+                changed = True
+        return changed
