@@ -27,7 +27,7 @@ from distillguard_lab.sim.identity import (
 )
 from distillguard_lab.sim.pools import Cursor
 from distillguard_lab.sim.scenario import Campaign
-from distillguard_lab.sim.timing import US_PER_DAY, US_PER_H, US_PER_S
+from distillguard_lab.sim.timing import US_PER_DAY, US_PER_H, US_PER_S, profile
 
 
 def _families(c: Campaign) -> list[elicitation.ElicitationFamily]:
@@ -47,18 +47,36 @@ def _proxy_pool(rng: np.random.Generator, c: Campaign) -> list[str]:
     return ips
 
 
+def _hour_weights(c: Campaign) -> np.ndarray:
+    """Weights of the 24 UTC hours: the campaign's rhythm inside its active hours."""
+    lo_h, hi_h = c.active_hours
+    local = profile(c.hour_profile)
+    w = np.zeros(24)
+    for h in range(lo_h, hi_h):
+        w[h] = local[int(np.floor(h + c.utc_offset)) % 24]
+    out: np.ndarray = w / w.sum()
+    return out
+
+
+def _account_ips(rng: np.random.Generator, c: Campaign, proxies: list[str]) -> list[str]:
+    """The addresses one account sends from: a few of the pool's, kept for good."""
+    lo, hi = c.ips_per_account
+    k = min(len(proxies), int(rng.integers(lo, hi + 1)))
+    return [proxies[int(i)] for i in rng.choice(len(proxies), size=k, replace=False)]
+
+
 def _request_times(
     rng: np.random.Generator, ctx: SimContext, c: Campaign, counts: np.ndarray
 ) -> list[np.ndarray]:
     """Per-account sorted request times."""
     begin = ctx.start_us + int(c.start_day * US_PER_DAY)
     span_days = c.duration_days
-    lo_h, hi_h = c.active_hours
+    hour_w = _hour_weights(c)
     total = int(counts.sum())
 
     def active_times(n: int, t0: int, days: float) -> np.ndarray:
         day = rng.integers(0, max(int(np.ceil(days)), 1), size=n)
-        hour = rng.uniform(lo_h, hi_h, size=n)
+        hour = rng.choice(24, size=n, p=hour_w) + rng.random(n)
         t = t0 + day * US_PER_DAY + (hour * US_PER_H).astype(np.int64)
         return np.minimum(t, t0 + int(days * US_PER_DAY) - 1)
 
@@ -78,7 +96,9 @@ def _request_times(
             pos += int(k)
         return out
     # Independent workers: each account runs a scripted loop in sessions, paced
-    # just under the operator's per-account ceiling.
+    # just under the operator's per-account ceiling.  The loop sends the next task
+    # when the answer is in, so gaps vary as much as the latency of long reasoning
+    # answers does (seconds to minutes): log-normal, sigma 0.7.
     pos = 0
     interval_s = 3600.0 / c.max_per_hour
     for k in counts:
@@ -87,9 +107,12 @@ def _request_times(
         starts = np.sort(active_times(n_sessions, begin, span_days))
         per = np.array_split(np.arange(k), n_sessions)
         ts = np.empty(k, dtype=np.int64)
+        free_at = 0  # one worker per account: a session starts after the last one ended
         for s_start, idxs in zip(starts, per, strict=True):
-            gaps = rng.lognormal(np.log(interval_s * 1.05), 0.25, size=len(idxs))
-            ts[idxs] = s_start + (np.cumsum(gaps) * US_PER_S).astype(np.int64)
+            gaps = rng.lognormal(np.log(interval_s * 1.05), 0.7, size=len(idxs))
+            at = max(int(s_start), free_at)
+            ts[idxs] = at + (np.cumsum(gaps) * US_PER_S).astype(np.int64)
+            free_at = int(ts[idxs[-1]]) + int(interval_s * US_PER_S)
         out.append(np.sort(ts + jitter[pos : pos + k]))
         pos += k
     return out
@@ -147,7 +170,7 @@ def campaign(
             tier=tier,
             created_at_us=burst0 + int(rng.uniform(0, c.signup_burst_hours) * US_PER_H),
             api_keys=[hex_id(rng, "key_", 6)],
-            ips=proxies,
+            ips=_account_ips(rng, c, proxies),
             user_agents=pick_user_agents(rng, c.user_agents, 1),
             payment=payment,
             tz=0.0,
@@ -170,7 +193,7 @@ def campaign(
         model = weighted_choice(rng, c.models)
         for j in range(k):
             ts = int(times[a][j])
-            ip = proxies[int(rng.integers(len(proxies)))]
+            ip = acct.ips[int(rng.integers(len(acct.ips)))]
             if cover_mask[j]:
                 conv_i, epoch = ctx.cover_cursor.next()
                 row = pools.cover_convs[conv_i][0]
@@ -231,7 +254,8 @@ def campaign(
                 params=params,
                 conversation_id=None,
                 completion_tokens=min(
-                    c.max_tokens, ctx.completion_tokens(None, rng, 900.0 if family else 450.0)
+                    c.max_tokens,
+                    ctx.answer_tokens(cap, rng, c.elicited_answer_factor if family else 1.0),
                 ),
                 reasoning_tokens=ctx.reasoning_tokens(model, rng, params.reasoning_effort, 1500.0),
                 status=200 if rng.random() > 0.02 else 429,

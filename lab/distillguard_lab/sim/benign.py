@@ -82,6 +82,22 @@ def _new_account(
     )
 
 
+def _new_this_week(
+    ctx: SimContext, rng: np.random.Generator, pop: Population, acct_idx: int, first_event: int
+) -> None:
+    """Some accounts signed up this week: sign-up just before the first request.
+
+    Called after the account's requests were added (from builder position
+    ``first_event`` on); with probability ``pop.new_account_share`` its sign-up moves
+    to minutes or hours (log-normal, median 30 minutes) before its first request.
+    """
+    if rng.random() >= pop.new_account_share or len(ctx.builder) <= first_event:
+        return
+    first = min(ctx.builder.ts[first_event:])
+    lag_s = float(rng.lognormal(np.log(1800.0), 1.5))
+    ctx.accounts[acct_idx].created_at_us = int(first - lag_s * US_PER_S)
+
+
 def _person_params(rng: np.random.Generator, model: str, stream_rate: float, dev: bool) -> Params:
     p = Params()
     if rng.random() < 0.5:
@@ -186,6 +202,7 @@ def chat_users(ctx: SimContext, rng: np.random.Generator, pop: Population, event
     vols = allocate_volumes(rng, events, pop.accounts, pop.volume_alpha)
     for v in vols:
         idx = ctx.add_account(_new_account(ctx, rng, pop, "chat_user"))
+        first_event = len(ctx.builder)
         _conversation_sessions(
             ctx,
             rng,
@@ -197,6 +214,7 @@ def chat_users(ctx: SimContext, rng: np.random.Generator, pop: Population, event
             explain_rate=pop.explain_rate,
             weekend_factor=1.2,
         )
+        _new_this_week(ctx, rng, pop, idx, first_event)
 
 
 def developers(ctx: SimContext, rng: np.random.Generator, pop: Population, events: int) -> None:
@@ -206,6 +224,7 @@ def developers(ctx: SimContext, rng: np.random.Generator, pop: Population, event
     for v in vols:
         acct = _new_account(ctx, rng, pop, "developer", user_agents=pick_user_agents(rng, sdk, 2))
         idx = ctx.add_account(acct)
+        first_event = len(ctx.builder)
         _conversation_sessions(
             ctx,
             rng,
@@ -220,6 +239,7 @@ def developers(ctx: SimContext, rng: np.random.Generator, pop: Population, event
             explain_rate=pop.explain_rate,
             weekend_factor=0.4,
         )
+        _new_this_week(ctx, rng, pop, idx, first_event)
 
 
 def app_integrations(
@@ -258,6 +278,7 @@ def app_integrations(
             own.append((t, user_t, rows, Cursor(len(rows), rng)))
         model = weighted_choice(rng, acct.model_weights)
         times = np.sort(poisson_times(rng, int(v), ctx.start_us, ctx.days, profile("service")))
+        first_event = len(b)
         for t_us in times:
             t, user_t, rows, cursor = own[int(rng.integers(len(own)))]
             pos, epoch = cursor.next()
@@ -293,6 +314,7 @@ def app_integrations(
                 family=None,
                 language=pools.languages[row],
             )
+        _new_this_week(ctx, rng, pop, idx, first_event)
 
 
 def eval_users(
@@ -323,6 +345,7 @@ def eval_users(
             sizes.append(s)
             left -= s
         times = burst_runs(rng, sizes, ctx.start_us, ctx.days, profile("office"), acct.tz, 1.2)
+        first_event = len(b)
         pos = 0
         for size in sizes:
             suite = suites[int(rng.integers(len(suites)))]
@@ -367,6 +390,7 @@ def eval_users(
                     language=pools.languages[row],
                 )
                 pos += 1
+        _new_this_week(ctx, rng, pop, idx, first_event)
 
 
 def org_members(ctx: SimContext, rng: np.random.Generator, pop: Population, events: int) -> None:
@@ -392,8 +416,10 @@ def org_members(ctx: SimContext, rng: np.random.Generator, pop: Population, even
         )
         card = None if university else hex_id(rng, "pm_")
         # Onboarding day (company) or start of term (university).
-        burst_start = ctx.start_us - int(rng.uniform(5, 400) * US_PER_DAY)
+        # The burst ends 5 to 400 days before the week (never inside it: no member
+        # may send a request before signing up).
         burst_len = (14 if university else 3) * US_PER_DAY
+        burst_start = ctx.start_us - int(rng.uniform(5, 400) * US_PER_DAY) - burst_len
         for _ in range(int(size)):
             home = [residential_ip(rng)] if rng.random() < 0.4 else []
             acct = _new_account(

@@ -62,6 +62,13 @@ class SimContext:
                 return max(1, int(rc) // 4)
         return max(1, int(rng.lognormal(np.log(median), 0.8)))
 
+    def answer_tokens(self, capability: str, rng: np.random.Generator, factor: float = 1.0) -> int:
+        """Tokens of an answer to a task of ``capability``: a real reply's length, scaled."""
+        lengths = self.pools.answer_chars.get(capability) or self.pools.answer_chars_all
+        if not lengths:
+            return self.completion_tokens(None, rng, 350.0 * factor)
+        return max(1, int(lengths[int(rng.integers(len(lengths)))] * factor) // 4)
+
     @staticmethod
     def reasoning_tokens(
         model: str, rng: np.random.Generator, effort: str | None, median: float = 700.0

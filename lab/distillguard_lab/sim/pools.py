@@ -48,6 +48,10 @@ class Pools:
     benchmarks: dict[str, list[int]] = field(default_factory=dict)
     attack_tasks: dict[str, list[int]] = field(default_factory=dict)
     jailbreaks: list[int] = field(default_factory=list)
+    #: Lengths (characters) of real assistant replies in people's chats, by the
+    #: capability of the turn they answer: what an answer to such a task is like.
+    answer_chars: dict[str, list[int]] = field(default_factory=dict)
+    answer_chars_all: list[int] = field(default_factory=list)
 
     @classmethod
     def from_table(cls, table: pa.Table) -> Pools:
@@ -74,12 +78,15 @@ class Pools:
         conv_ids = col("conversation_id")
         turns = col("turn")
         convs: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        answers: dict[str, list[int]] = defaultdict(list)
         benchmarks: dict[str, list[int]] = defaultdict(list)
         attack: dict[str, list[int]] = defaultdict(list)
         for i in range(n):
             kind = kinds[i]
             if kind == "chat_turn" and conv_ids[i] is not None:
                 convs[str(conv_ids[i])].append((int(turns[i] or 0), i))  # type: ignore[call-overload]
+                if pools.response_chars[i]:
+                    answers[pools.capabilities[i]].append(int(pools.response_chars[i]))  # type: ignore[arg-type]
             elif kind == "jailbreak":
                 pools.jailbreaks.append(i)
             if kind in BENCHMARK_KINDS:
@@ -102,6 +109,9 @@ class Pools:
             by_cap[pools.capabilities[i]].append(i)
         pools.app_rows_by_cap = dict(by_cap)
         pools.benchmarks = dict(benchmarks)
+        # Capabilities with too few real replies (reasoning) fall back to all replies.
+        pools.answer_chars = {k: v for k, v in answers.items() if len(v) >= 200}
+        pools.answer_chars_all = [n for v in answers.values() for n in v]
         pools.attack_tasks = dict(attack)
         if not pools.chat_convs or not pools.attack_tasks:
             raise CorpusError("corpus has no ShareGPT conversations or no attack task sources")

@@ -75,6 +75,10 @@ class Population:
     org_kind: Literal["company", "university"] = "company"
     #: Fraction of requests asking for an explanation the way students and learners do.
     explain_rate: float = 0.0
+    #: Share of accounts that signed up this week: their first request follows sign-up
+    #: within minutes to hours (a growing API always has new users; org members
+    #: keep their organisation's onboarding burst instead).
+    new_account_share: float = 0.08
 
     def check(self) -> list[Issue]:
         issues: list[Issue] = []
@@ -91,6 +95,8 @@ class Population:
         issues += _range_issues("org_size", (float(self.org_size[0]), float(self.org_size[1])), 1)
         if not 0 <= self.explain_rate <= 1:
             issues.append(("explain_rate", "must be in [0, 1]"))
+        if not 0 <= self.new_account_share <= 1:
+            issues.append(("new_account_share", "must be in [0, 1]"))
         return issues
 
 
@@ -119,6 +125,10 @@ class Campaign:
     #: Egress addresses: how many, and what kind of network they sit in.
     proxies: int = 5
     proxy_kind: Literal["datacenter", "residential"] = "datacenter"
+    #: Addresses each account sends from, drawn from the pool once ([lo, hi]; sticky
+    #: sessions, as many as benign users have).  A large range approaches a proxy
+    #: that rotates the exit address on every request.
+    ips_per_account: tuple[int, int] = (1, 3)
     #: Distinct payment methods shared by the accounts (0: none, e.g. free/edu tiers).
     payment_methods: int = 2
     #: Accounts are created within this many hours of each other, this many days before activity.
@@ -147,6 +157,15 @@ class Campaign:
     duration_days: float = 7.0
     #: Operator working hours in UTC ([0, 24] means around the clock).
     active_hours: tuple[int, int] = (0, 24)
+    #: Daily rhythm of the scheduler within those hours: flat (a job queue that never
+    #: sleeps) or a named profile (office, personal, service) in the operator's local
+    #: time, ``utc_offset`` hours from UTC.
+    hour_profile: Literal["flat", "office", "personal", "service"] = "flat"
+    utc_offset: float = 0.0
+    #: Completion length of a harvested answer: a real answer of the same capability
+    #: (the corpus's ShareGPT replies) times this factor when elicitation asks for
+    #: every step worked out, times 1 when not.
+    elicited_answer_factor: float = 2.0
     user_agents: tuple[str, ...] = ("openai-python", "httpx")
 
     def check(self) -> list[Issue]:
@@ -182,6 +201,23 @@ class Campaign:
             issues.append(("families", "must be all, dev or a list of family ids"))
         if self.proxies < 1:
             issues.append(("proxies", "must be >= 1"))
+        issues += _range_issues(
+            "ips_per_account",
+            (float(self.ips_per_account[0]), float(self.ips_per_account[1])),
+            1,
+        )
+        if self.signup_burst_hours > 24 * self.signup_days_before:
+            issues.append(
+                (
+                    "signup_burst_hours",
+                    "the sign-up burst must end by the campaign's start "
+                    "(<= 24 * signup_days_before)",
+                )
+            )
+        if not -12 <= self.utc_offset <= 14:
+            issues.append(("utc_offset", "must be in [-12, 14]"))
+        if self.elicited_answer_factor <= 0:
+            issues.append(("elicited_answer_factor", "must be > 0"))
         if self.payment_methods < 0:
             issues.append(("payment_methods", "must be >= 0"))
         if self.max_per_hour <= 0:
