@@ -20,6 +20,11 @@ vendors sampling with logprobs, reward-signal grading, critique-and-rewrite
 loops).  Tasks and cover traffic are real prompts from the project's corpus;
 the wording around them is the red team's own.
 
+The sub-package :mod:`distillguard_lab.redteam.informed` is the opposite by design
+and sits outside this rule: its strategies are handed the detector under test and
+search for evasions against whatever version is installed (see its docstring and
+``docs/evaluation.md``, "Informed red team").  Nothing in this package imports it.
+
 - :func:`generate` / :func:`generate_all`: the attack events and labels.
 - :func:`mix`: merge them into a benign-only simulator background.
 - ``python -m distillguard_lab.redteam --seed S --out DIR``: both, end to end.
