@@ -25,6 +25,7 @@ from distillguard.scoring.risk import (
     evidence,
     total,
 )
+from distillguard.scoring.value import MEASURES, compare_value, value_reference
 from distillguard.store.duckdb import Store
 
 
@@ -51,19 +52,27 @@ def fit_from_features(
     source: str,
     block_evidence: BlockEvidence | None = None,
 ) -> Calibration:
-    """Baseline rates pooled over all benign accounts, then score thresholds."""
+    """Baseline rates pooled over all benign accounts and the daily takes of comparable
+    benign accounts (:func:`~distillguard.scoring.value.value_reference`), then score
+    thresholds."""
     merged: dict[str, Any] = {}
-    for key in ("requests", *RATE_KEYS.values()):
+    for key in ("requests", *RATE_KEYS.values(), *MEASURES):
         merged[key] = np.concatenate([np.asarray(p[key]) for p in parts])
+    merged["cohort"] = [c for p in parts for c in p["cohort"]]
     base = base_rates(merged)
+    reference = value_reference(merged)
     cfg = ScoringConfig()
-    scores = [total(evidence(p, cfg, base), len(p["requests"])) for p in parts]
+    scores = [
+        total(evidence(p, cfg, base, compare_value(p, reference)), len(p["requests"]))
+        for p in parts
+    ]
     return Calibration.fit(
         np.concatenate(scores),
         fpr,
         source=source,
         base_rates=base,
         block_evidence=block_evidence,
+        value_reference=reference,
     )
 
 

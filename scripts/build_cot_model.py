@@ -12,7 +12,9 @@ A logistic regression over the hashed n-gram features of
   development data since their results were read; all read by
   :mod:`distillguard_lab.evaluate.cot_catalogs`), half of them lightly paraphrased
   (:func:`~distillguard_lab.sim.elicitation.paraphrase`), plus each family's templates
-  with no task in them;
+  with no task in them, and some wrappers inside an ordinary explanation ask ("I'm
+  stuck on this homework question: ... Can you walk me through it?"), so that no
+  conversational phrase around a demand for a full trace cancels it;
 * negatives: ShareGPT user turns of the *calibration* half's first sub-half
   (:func:`calibration_subhalf` ``"fit"``), ordinary explanation asks wrapped around
   real questions (hard negatives), lm-eval chain-of-thought prompts alone and in the
@@ -72,7 +74,7 @@ from distillguard.artefacts import (
 )
 from distillguard.signals import cot_model
 from distillguard.signals.base import EventBatch
-from distillguard.signals.cot_elicitation import CotElicitation, scan_text
+from distillguard.signals.cot_elicitation import CotElicitation
 from distillguard.signals.cot_model import (
     DEFAULT_BITS,
     MODEL_FILE,
@@ -125,6 +127,11 @@ PLAIN_WEIGHT = 10.0
 TRAIN_PER_FAMILY = 300
 #: Per family, its templates with the task left out (then paraphrased ones).
 BARE_PER_FAMILY = 10
+#: Per family, training wrappers put inside an ordinary explanation ask ("I'm stuck on
+#: this homework question: ... Can you walk me through it?"): the asks are negatives
+#: around plain questions, and must not cancel an elicitation wrapper they surround
+#: (no phrase switches the signal off; issue 18).
+ASK_PER_FAMILY = 15
 TASK_POOL = 6500
 #: Hard-negative examples per explanation-ask template.
 HARD_PER_ASK = 60
@@ -226,8 +233,9 @@ def paraphrased(
 def family_positives(
     fam: elicitation.ElicitationFamily, tasks: Sequence[str], n: int, seed: int
 ) -> list[str]:
-    """``n`` training wrappers of ``fam``, half of them paraphrased, and
-    :data:`BARE_PER_FAMILY` wrappers with no task (the wrapper's words undiluted)."""
+    """``n`` training wrappers of ``fam``, half of them paraphrased,
+    :data:`BARE_PER_FAMILY` wrappers with no task (the wrapper's words undiluted) and
+    :data:`ASK_PER_FAMILY` wrappers inside an ordinary explanation ask."""
     rng = family_rng(seed, fam.id, "train")
     pick = [tasks[int(i)] for i in rng.choice(len(tasks), size=n, replace=False)]
     half = n // 2
@@ -240,7 +248,24 @@ def family_positives(
         for k in range(BARE_PER_FAMILY)
         for t in [fam.templates[k % len(fam.templates)]]
     ]
-    return plain + para + bare
+    return plain + para + bare + in_asks(plain, family_rng(seed, fam.id, "asks"))
+
+
+def explanation_asks() -> tuple[str, ...]:
+    """Ordinary explanation asks with a ``{task}`` slot: the simulator's
+    ``BENIGN_REASONING_ASKS`` and the benign asks of ``dev_families.yaml``."""
+    return elicitation.BENIGN_REASONING_ASKS + tuple(cot_catalogs.dev_families().benign_asks)
+
+
+def in_asks(wrapped: Sequence[str], rng: np.random.Generator) -> list[str]:
+    """:data:`ASK_PER_FAMILY` of ``wrapped`` (elicitation wrappers around a task), each
+    put in the task slot of a random explanation ask."""
+    asks = explanation_asks()
+    picks = rng.choice(len(wrapped), size=min(ASK_PER_FAMILY, len(wrapped)), replace=False)
+    return [
+        asks[int(rng.integers(len(asks)))].replace(elicitation.PLACEHOLDER, wrapped[int(i)])
+        for i in picks
+    ]
 
 
 def family_eval(fam: elicitation.ElicitationFamily, tasks: Sequence[str], seed: int) -> list[str]:
@@ -284,14 +309,18 @@ def plain_negatives(tasks: Sequence[str], seed: int) -> tuple[list[str], list[st
     return bare, wrapped
 
 
-def scan_texts(texts: Sequence[str], window: int = 320) -> pa.Array:
-    """What the signal scans: lower-cased user text, both ends of long texts."""
-    return scan_text(EventBatch(cot_data.events_from_texts(texts)), window)
+def model_texts(texts: Sequence[str], sig: CotElicitation | None = None) -> pa.Array:
+    """What the model reads: lower-cased user text, both ends of long texts, with the
+    counter-cues' matches blanked out (:meth:`CotElicitation.model_text`)."""
+    sig = sig or CotElicitation()
+    batch = EventBatch(cot_data.events_from_texts(texts))
+    _, hits, _ = sig.evidence(batch)
+    return sig.model_text(batch, hits)
 
 
 def design_matrix(texts: Sequence[str], bits: int = DEFAULT_BITS) -> sp.csr_matrix:
     """Rows of normalised hashed counts, exactly as :meth:`CotModel.logits_of` sums them."""
-    feats = featurize(scan_texts(texts), bits)
+    feats = featurize(model_texts(texts), bits)
     norm = 1.0 / np.maximum(feats.counts(), 1.0) ** cot_model.NORM_POWER
     return sp.csr_matrix(
         (norm[feats.rows], (feats.rows, feats.index)), shape=(feats.n, 2**bits), dtype=np.float64
@@ -547,9 +576,9 @@ def main(argv: list[str] | None = None) -> int:
     model = set_flag_logit(
         model,
         [
-            (model.logits(scan_texts(data.tune)), cue_evidence(data.tune), TARGET_FLAG_RATE),
+            (model.logits(model_texts(data.tune)), cue_evidence(data.tune), TARGET_FLAG_RATE),
             (
-                model.logits(scan_texts(data.plain_tune)),
+                model.logits(model_texts(data.plain_tune)),
                 cue_evidence(data.plain_tune),
                 TARGET_PLAIN_RATE,
             ),

@@ -62,6 +62,7 @@ CALIBRATION_RUNS = (("standard", 100), ("standard", 101), ("stealth", 100), ("mi
 OUT = ROOT / "distillguard" / "scoring" / "default_calibration.json"
 #: What the scan reads besides the events: the signals' data and artefacts.
 SIGNAL_FILES = (
+    ROOT / "distillguard/signals/data/capability_cues.yaml",
     ROOT / "distillguard/signals/data/cot_cues.yaml",
     ROOT / "distillguard/signals/data/cot_model.npz",
     ROOT / "distillguard/signals/data/benchmark_fingerprints.npz",
@@ -74,6 +75,7 @@ CODE = tuple(
         "distillguard/calibrate.py",
         "distillguard/scoring/risk.py",
         "distillguard/scoring/features.py",
+        "distillguard/scoring/value.py",
     )
 )
 

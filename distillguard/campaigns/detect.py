@@ -519,7 +519,8 @@ def _score_groups(
             }
         )
     profiles = store.profile_table(window.start, window.end, groups=groups)
-    scored = score_accounts(profiles, calibration, scoring)
+    # A group's take is many accounts' take: not compared with one comparable account's.
+    scored = score_accounts(profiles, calibration, scoring, take=False)
     if weight != 0 and len(scored):
         _add_system_cot(store, groups, scored, weight, window)
     return scored.table()

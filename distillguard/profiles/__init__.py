@@ -10,7 +10,7 @@
 See ``docs/profiles.md``.
 """
 
-from distillguard.profiles.parts import COT_KEY_KINDS, PROFILE, feeds
+from distillguard.profiles.parts import COT_KEY_KINDS, PROFILE, TARGETED, feeds
 from distillguard.profiles.spec import (
     Count,
     DistinctCount,
@@ -30,6 +30,7 @@ from distillguard.profiles.spec import (
 __all__ = [
     "COT_KEY_KINDS",
     "PROFILE",
+    "TARGETED",
     "Count",
     "DistinctCount",
     "KeyKind",

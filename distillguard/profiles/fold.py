@@ -235,7 +235,11 @@ class _Codegen:
                 items.append(f"{part.name!r}: {value}")
             else:
                 v = self.visit(part.value)
-                items.append(f"{part.name!r}: 0.0 if {v} is None else float({v})")
+                value = f"0.0 if {v} is None else float({v})"
+                if part.where is not None:
+                    w = self.visit(part.where)
+                    value = f"0.0 if {v} is None or {w} is not True else float({v})"
+                items.append(f"{part.name!r}: {value}")
         ret = f"    return {{{', '.join(items)}}}"
         source = "\n".join(["def sums(row):", "    get = row.get", *self.lines, ret])
         scope: dict[str, Any] = {"_and": _and, "_or": _or}

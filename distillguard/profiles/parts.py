@@ -50,7 +50,18 @@ from distillguard.profiles.spec import (
 #: A request that counts as chain-of-thought elicitation in a profile (benchmark
 #: items that ask for step-by-step answers are evaluation traffic, not harvesting).
 COT_REQUEST: Final[Expr] = and_(flag("cot_elicitation"), not_(flag("benchmark_match")))
+#: A request whose system prompt demands the model's reasoning while its user text
+#: does not (that one counts as ``cot_n``), benchmark items left out as above.
+SYSTEM_COT_REQUEST: Final[Expr] = and_(
+    flag("cot_elicitation_system"), not_(flag("cot_elicitation")), not_(flag("benchmark_match"))
+)
 CAPABILITIES: Final = ("coding", "math", "reasoning", "agentic", "writing")
+#: Capabilities a distillation harvest targets (the ``target`` and ``harvest_value``
+#: terms of scoring): what the harvested answers teach a student model.
+TARGETED: Final = ("coding", "math", "reasoning", "agentic")
+TARGET_REQUEST: Final[Expr] = or_(*(eq("capability", c) for c in TARGETED))
+#: The served answer was laid out step by step (only where the log holds responses).
+STEPS: Final[Expr] = flag("response_steps")
 #: Harvest-parameter flags (``harvest_params`` outputs) counted per account-day.
 HARVEST_FLAGS: Final = {
     "p_n_gt1": "param_n_gt1",
@@ -70,9 +81,42 @@ PARTS: Final[tuple[Part, ...]] = (
     Count("n", doc="requests"),
     Count("n_ok", where=or_(is_null("status"), lt("status", 400)), doc="requests not refused"),
     Sum("prompt_tokens", col("prompt_tokens"), doc="prompt tokens"),
-    Sum("completion_tokens", col("completion_tokens"), doc="completion tokens returned"),
-    Sum("reasoning_tokens", col("reasoning_tokens"), doc="reasoning tokens returned"),
+    Sum(
+        "completion_tokens",
+        col("completion_tokens"),
+        doc="completion tokens returned (reasoning included, as OpenAI usage counts them)",
+    ),
+    Sum("reasoning_tokens", col("reasoning_tokens"), doc="of them, hidden reasoning tokens"),
     Count("cot_n", where=COT_REQUEST, doc="chain-of-thought elicitation (not benchmark items)"),
+    Count(
+        "cot_system_n",
+        where=SYSTEM_COT_REQUEST,
+        doc="the system prompt alone elicits chain-of-thought (not benchmark items)",
+    ),
+    Sum(
+        "value_tokens",
+        col("completion_tokens"),
+        where=TARGET_REQUEST,
+        doc="completion tokens served on coding, math, reasoning or tool use",
+    ),
+    Sum(
+        "value_reasoning_tokens",
+        col("reasoning_tokens"),
+        where=and_(TARGET_REQUEST, or_(is_null("response_steps"), not_(STEPS))),
+        doc="hidden reasoning tokens served on them (answers not laid out in steps)",
+    ),
+    Sum(
+        "value_steps_tokens",
+        col("completion_tokens"),
+        where=and_(TARGET_REQUEST, STEPS),
+        doc="completion tokens of step-by-step answers on them (responses logged)",
+    ),
+    Count("value_steps_n", where=and_(TARGET_REQUEST, STEPS), doc="step-by-step answers on them"),
+    Count(
+        "value_logged_n",
+        where=and_(TARGET_REQUEST, not_null("response_steps")),
+        doc="answers on them whose response text was logged",
+    ),
     Sum("cot_score_sum", col("cot_elicitation_score"), doc="sum of elicitation scores"),
     *(Count(f"cap_{c}", where=eq("capability", c), doc=f"{c} requests") for c in CAPABILITIES),
     *(Count(p, where=flag(c), doc=f"requests with {c}") for p, c in HARVEST_FLAGS.items()),
@@ -139,6 +183,7 @@ KEY_STATS: Final[tuple[KeyStat, ...]] = (
 ATTRIBUTES: Final[tuple[Part, ...]] = (
     Latest("tier", col("account_tier"), doc="tier of the latest request that names one"),
     Latest("org_id", col("org_id"), doc="organisation of the latest request that names one"),
+    Latest("client_family", col("client_family"), doc="client family of the latest request"),
     Min("account_created_at", col("account_created_at"), doc="earliest sign-up time given"),
 )
 

@@ -76,13 +76,16 @@ class Count(Part):
 
 @dataclass(frozen=True)
 class Sum(Part):
-    """Sum of ``value`` over the events (NULLs skipped, 0 for none); merged by adding."""
+    """Sum of ``value`` over the events for which ``where`` is TRUE (all events without
+    one; NULLs skipped, 0 for none); merged by adding."""
 
     value: Expr
+    where: Expr | None = None
     merge: ClassVar[Merge] = "sum"
 
     def reads(self) -> frozenset[str]:
-        return self.value.columns()
+        cond = self.where.columns() if self.where is not None else frozenset()
+        return self.value.columns() | cond
 
 
 @dataclass(frozen=True)

@@ -118,8 +118,10 @@ def part_day_sql(part: Part) -> str:
             return "count(*)"
         case Count(where=where) if where is not None:
             return f"count(*) FILTER (WHERE {expr_sql(where)})"
-        case Sum(value=value):
+        case Sum(value=value, where=None):
             return f"coalesce(sum({expr_sql(value)}), 0)"
+        case Sum(value=value, where=where) if where is not None:
+            return f"coalesce(sum({expr_sql(value)}) FILTER (WHERE {expr_sql(where)}), 0)"
         case Min(value=value):
             return f"min({expr_sql(value)})"
         case Max(value=value):

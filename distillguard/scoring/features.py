@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from distillguard.profiles import COT_KEY_KINDS
+from distillguard.profiles import COT_KEY_KINDS, TARGETED
 
 F64 = npt.NDArray[np.float64]
 
@@ -32,15 +32,24 @@ TEMPLATE_COT_FULL: Final = 0.5
 #: Tiers that public reports say were farmed for distillation (and many real users use).
 FARMED_TIERS: Final = frozenset({"free", "edu", "research", "startup"})
 HOURS: Final = tuple(f"h{h:02d}" for h in range(24))
+#: Account age buckets (days from sign-up to the first request in the window), for
+#: choosing comparable accounts: (upper bound, name), the last one open-ended.
+AGE_BUCKETS: Final = ((30.0, "new"), (365.0, "recent"), (float("inf"), "old"))
 
 #: Feature columns written to accounts.parquet, with a one-line meaning each.
 FEATURES: Final[dict[str, str]] = {
     "requests": "requests in the window",
     "active_days": "UTC days with at least one request",
-    "tokens_returned": "completion + reasoning tokens returned",
+    "tokens_returned": "completion tokens returned (reasoning included, as OpenAI usage counts)",
     "tokens_per_request": "mean tokens returned per request",
-    "reasoning_tokens": "reasoning tokens returned",
+    "reasoning_tokens": "of the tokens returned, hidden reasoning tokens",
     "cot_share": "share of requests eliciting chain-of-thought (benchmark items excluded)",
+    "system_cot_share": "share of requests whose system prompt alone elicits chain-of-thought",
+    "value_tokens": "completion tokens served on coding, math, reasoning or tool use",
+    "value_rich_tokens": "of those, hidden reasoning and step-by-step answers (where logged)",
+    "value_per_day": "value_tokens per active day",
+    "rich_per_day": "value_rich_tokens per active day",
+    "steps_share": "share of logged answers on those capabilities laid out step by step (-1: none)",
     "template_cot_share": "chain-of-thought share in the dominant template (all requests if none)",
     "cot_scattered": "chain-of-thought requests scattered in a fixed template, counted less",
     "target_share": "share of requests targeting coding, math, reasoning or tool use",
@@ -58,6 +67,8 @@ FEATURES: Final[dict[str, str]] = {
     "account_age_days": "days from account creation to its first request in the window",
     "farmed_tier": "1 if the tier is one reported farmed (free, edu, research, startup)",
     "distinct_ips": "distinct client addresses",
+    "client_family": "client software family of the latest request (see client_family)",
+    "cohort": "comparable accounts: tier | age bucket | client family",
 }  # fmt: skip
 
 
@@ -104,6 +115,27 @@ def scattered_cot(n: F64, tops: list[tuple[F64, F64]]) -> tuple[F64, F64]:
     return out, share
 
 
+def age_bucket(age_days: F64) -> list[str]:
+    """The :data:`AGE_BUCKETS` name of each account age.
+
+    >>> age_bucket(np.array([3.0, 30.0, 400.0]))
+    ['new', 'recent', 'old']
+    """
+    out = []
+    for a in np.asarray(age_days, dtype=np.float64).tolist():
+        out.append(next(name for bound, name in AGE_BUCKETS if a < bound))
+    return out
+
+
+def cohort_key(tier: str, age: str, client: str) -> str:
+    """The key of a set of comparable accounts; ``*`` stands for any value.
+
+    >>> cohort_key("free", "new", "openai-python")
+    'free|new|openai-python'
+    """
+    return f"{tier or '-'}|{age}|{client}"
+
+
 def _col(t: pa.Table, name: str, default: float = 0.0) -> F64:
     if name not in t.column_names:
         return np.full(t.num_rows, default)
@@ -119,10 +151,12 @@ def account_features(profiles: pa.Table) -> dict[str, F64 | list[str]]:
     out["account_id"] = profiles.column("account_id").to_pylist()
     out["requests"] = n
     out["active_days"] = _col(profiles, "active_days")
+    # Usage as OpenAI reports it: completion tokens include the reasoning tokens
+    # (docs/schema.md), so what an account was served is the completion tokens.
     comp = _col(profiles, "completion_tokens")
     reas = _col(profiles, "reasoning_tokens")
-    out["tokens_returned"] = comp + reas
-    out["tokens_per_request"] = (comp + reas) / n
+    out["tokens_returned"] = comp
+    out["tokens_per_request"] = comp / n
     out["reasoning_tokens"] = reas
     cot = _col(profiles, "cot_n")
     caps = {c: _col(profiles, f"cap_{c}") for c in ("coding", "math", "reasoning", "agentic")}
@@ -137,6 +171,19 @@ def account_features(profiles: pa.Table) -> dict[str, F64 | list[str]]:
     out["target_share"] = np.asarray(target / n, dtype=np.float64)
     for c, v in caps.items():
         out[f"{c}_share"] = v / n
+    sys_cot = _col(profiles, "cot_system_n")
+    out["system_cot_share"] = sys_cot / n
+    days = np.maximum(out["active_days"], 1.0)
+    value = _col(profiles, "value_tokens")
+    rich = _col(profiles, "value_reasoning_tokens") + _col(profiles, "value_steps_tokens")
+    out["value_tokens"] = value
+    out["value_rich_tokens"] = rich
+    out["value_per_day"] = value / days
+    out["rich_per_day"] = rich / days
+    logged = _col(profiles, "value_logged_n")
+    out["steps_share"] = np.where(
+        logged > 0, _col(profiles, "value_steps_n") / np.maximum(logged, 1.0), -1.0
+    )
     out["single_turn_share"] = 1.0 - _col(profiles, "followup_n") / n
     top = np.maximum(_col(profiles, "top_prefix_n"), _col(profiles, "top_suffix_n"))
     out["template_share"] = top / n
@@ -173,7 +220,21 @@ def account_features(profiles: pa.Table) -> dict[str, F64 | list[str]]:
     out["tier"] = [t or "" for t in tiers]
     out["farmed_tier"] = np.asarray([1.0 if t in FARMED_TIERS else 0.0 for t in tiers])
     out["distinct_ips"] = _col(profiles, "distinct_ips")
+    clients = (
+        profiles.column("client_family").to_pylist()
+        if "client_family" in profiles.column_names
+        else [None] * profiles.num_rows
+    )
+    out["client_family"] = [c or "none" for c in clients]
+    ages = age_bucket(np.asarray(out["account_age_days"]))
+    out["cohort"] = [
+        cohort_key(t, a, c) for t, a, c in zip(out["tier"], ages, out["client_family"], strict=True)
+    ]
+    # The capability an account targets most, for reasons ("took ... on coding").
+    order = np.stack([caps[c] for c in TARGETED], axis=1)
+    out["_top_target"] = [TARGETED[int(i)] for i in np.argmax(order, axis=1)]
     out["_cot_n"] = cot - scattered
+    out["_system_cot_n"] = sys_cot
     out["_target_n"] = np.asarray(target, dtype=np.float64)
     out["_single_n"] = (1.0 - _col(profiles, "followup_n") / n) * n
     out["_harvest_n"] = _col(profiles, "harvest_score_sum")

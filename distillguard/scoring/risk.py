@@ -37,6 +37,7 @@ from distillguard.scoring.features import (
     account_features,
     shrunk,
 )
+from distillguard.scoring.value import ValueComparison, compare_value, describe_value
 from distillguard.scoring.verdicts import HELD_REASON, Reason, Verdicts
 
 VERDICTS: Final = ("allow", "watch", "restrict", "block")
@@ -69,7 +70,9 @@ class ScoringConfig:
     weights: dict[str, float] = field(
         default_factory=lambda: {
             "cot": 10.0,
+            "system_cot": 0.3,
             "harvest": 3.0,
+            "harvest_value": 0.3,
             "target": 0.2,
             "single_turn": 0.1,
             "template": 0.1,
@@ -191,6 +194,11 @@ class Calibration:
     base_rates: dict[str, float] = field(default_factory=dict)
     #: What a block needs besides the score (policy data, not fitted).
     block_evidence: BlockEvidence = field(default_factory=BlockEvidence)
+    #: What comparable benign accounts take (:mod:`distillguard.scoring.value`):
+    #: cohort key (tier | age bucket | client family, ``*`` for any) -> benign
+    #: accounts, median and 99th percentile of the daily take.  Empty: no
+    #: ``harvest_value`` term (a calibration written before it existed).
+    value_reference: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
     def fit(
@@ -200,6 +208,7 @@ class Calibration:
         source: str = "",
         base_rates: dict[str, float] | None = None,
         block_evidence: BlockEvidence | None = None,
+        value_reference: dict[str, dict[str, float]] | None = None,
     ) -> Calibration:
         """Thresholds that flag at most ``fpr[v]`` of ``benign_scores`` as ``v`` or stronger."""
         fpr = dict(fpr or DEFAULT_FPR)
@@ -222,6 +231,7 @@ class Calibration:
             benign_accounts=len(s),
             base_rates=dict(base_rates or {}),
             block_evidence=block_evidence or BlockEvidence(),
+            value_reference=dict(value_reference or {}),
         )
 
     def risk(self, scores: F64) -> F64:
@@ -313,6 +323,7 @@ class Calibration:
 
 RATE_KEYS: Final = {
     "cot": "_cot_n",
+    "system_cot": "_system_cot_n",
     "target": "_target_n",
     "single_turn": "_single_n",
     "harvest": "_harvest_n",
@@ -334,13 +345,28 @@ def base_rates(
     return {k: pooled(col) / n if n else 0.0 for k, col in RATE_KEYS.items()}
 
 
+#: Terms that count as elicitation: the benchmark discount never cancels them.
+ELICITATION_TERMS: Final = ("cot", "system_cot")
+#: Behavioural terms in proportion to which account context (age, tier) counts: the
+#: request-level tells.  System-prompt elicitation and harvest value are left out:
+#: new applications legitimately send "show the steps" system prompts and take a lot
+#: (on development seeds standard-300 and stealth-300, counting them here put new
+#: applications at ``restrict`` on them alone).
+CORE_TERMS: Final = ("cot", "harvest")
+
+
 def evidence(
-    feats: dict[str, Any], cfg: ScoringConfig, base: dict[str, float] | None = None
+    feats: dict[str, Any],
+    cfg: ScoringConfig,
+    base: dict[str, float] | None = None,
+    value: ValueComparison | None = None,
 ) -> dict[str, F64]:
     """Each weighted evidence term per account (their sum is the score).
 
     ``base`` holds the benign baseline rates (from the calibration); without it the
-    scanned population's pooled rates are used.
+    scanned population's pooled rates are used.  ``value`` compares each account's
+    take with comparable benign accounts (:func:`compare_value` against the
+    calibration's ``value_reference``); without it there is no ``harvest_value`` term.
     """
     base = base or base_rates(feats)
     n = feats["requests"]
@@ -352,10 +378,15 @@ def evidence(
         excess[key] = _excess(shrunk(feats[k_name], n, p0), p0)
         terms[key] = w.get(key, 0.0) * excess[key]
     terms["volume"] = w.get("volume", 0.0) * np.log10(n)
+    # What the account was served, against comparable benign accounts: decades
+    # above their 99th percentile (capped), whatever it asked and how.
+    terms["harvest_value"] = (
+        w.get("harvest_value", 0.0) * value.excess if value is not None else np.zeros(len(n))
+    )
     # Account age and tier are context: they add to behavioural evidence of
     # harvesting but are not evidence by themselves (plenty of new startup accounts
     # run legitimate apps), so they count in proportion to that evidence.
-    core = np.maximum(terms["cot"], 0.0) + np.maximum(terms["harvest"], 0.0)
+    core = sum((np.maximum(terms[k], 0.0) for k in CORE_TERMS), start=np.zeros(len(n)))
     gate = np.minimum(1.0, core / CONTEXT_GATE)
     young = (feats["account_age_days"] < NEW_ACCOUNT_DAYS).astype(np.float64)
     terms["new_account"] = w.get("new_account", 0.0) * young * gate
@@ -366,7 +397,8 @@ def evidence(
     # below zero: otherwise a harvester earns a discount by mixing in benchmark items.
     discount = -w.get("benchmark", 0.0) * shrunk(feats["benchmark_share"] * n, n, 0.0)
     explained = sum(
-        (np.maximum(terms[k], 0.0) for k in terms if k != "cot"), start=np.zeros(len(n))
+        (np.maximum(terms[k], 0.0) for k in terms if k not in ELICITATION_TERMS),
+        start=np.zeros(len(n)),
     )
     terms["benchmark"] = -np.minimum(np.maximum(discount, 0.0), explained)
     return terms
@@ -381,19 +413,31 @@ def total(terms: dict[str, F64], n: int) -> F64:
 
 
 def score_accounts(
-    profiles: pa.Table, calibration: Calibration | None = None, cfg: ScoringConfig | None = None
+    profiles: pa.Table,
+    calibration: Calibration | None = None,
+    cfg: ScoringConfig | None = None,
+    *,
+    take: bool = True,
 ) -> Verdicts:
     """Step 1 of the verdict pipeline (:mod:`distillguard.scoring.verdicts`): every
-    account's score from its own traffic, the reasons for it and its features."""
+    account's score from its own traffic, the reasons for it and its features.
+
+    ``take=False`` leaves out the ``harvest_value`` term: for profiles merged over
+    several accounts (a campaign's group), whose take is many accounts' and is not to
+    be compared with what one comparable account takes.
+    """
     cfg = cfg or ScoringConfig()
     cal = calibration or Calibration.load()
     feats = account_features(profiles)
-    terms = evidence(feats, cfg, cal.base_rates or None)
+    value = compare_value(feats, cal.value_reference) if cal.value_reference and take else None
+    terms = evidence(feats, cfg, cal.base_rates or None, value)
     score = total(terms, profiles.num_rows)
     cols: dict[str, Any] = {"account_id": feats["account_id"], "tier": feats["tier"]}
     for name in FEATURES:
         cols[name] = feats[name]
-    reasons = [[Reason(x) for x in lines] for lines in explain(feats, terms)]
+    cols["value_ratio"] = value.ratio if value is not None else pa.nulls(len(score), pa.float64())
+    cols["value_compared_with"] = value.compared_with if value is not None else [None] * len(score)
+    reasons = [[Reason(x) for x in lines] for lines in explain(feats, terms, value)]
     requests = np.asarray(feats["requests"], dtype=np.float64)
     return Verdicts(pa.table(cols), score, reasons, requests, cal)
 
@@ -410,12 +454,20 @@ def _pct(x: float) -> str:
     return f"{x:.0%}" if x >= 0.01 or x == 0 else f"{x:.1%}"
 
 
-def explain(feats: dict[str, Any], terms: dict[str, F64]) -> list[list[str]]:
+def explain(
+    feats: dict[str, Any], terms: dict[str, F64], value: ValueComparison | None = None
+) -> list[list[str]]:
     """Human-readable reasons with numbers, strongest evidence first."""
     n = feats["requests"]
     med = {
         k: _pct(float(np.median(feats[k])))
-        for k in ("cot_share", "target_share", "single_turn_share", "template_share")
+        for k in (
+            "cot_share",
+            "system_cot_share",
+            "target_share",
+            "single_turn_share",
+            "template_share",
+        )
     }
     med_h = float(np.median(feats["harvest_param_share"]))
 
@@ -433,6 +485,13 @@ def explain(feats: dict[str, Any], terms: dict[str, F64]) -> list[list[str]]:
                     f"of its requests), counted as {_pct(counted)}"
                 )
             return text
+        if term == "system_cot":
+            return (
+                f"{_pct(f['system_cot_share'])} send a system prompt demanding the model's "
+                f"step-by-step reasoning (population median {med['system_cot_share']})"
+            )
+        if term == "harvest_value" and value is not None:
+            return describe_value(feats, value, i)
         if term == "target":
             return (
                 f"{_pct(f['target_share'])} coding, math, reasoning or tool use "
@@ -461,7 +520,17 @@ def explain(feats: dict[str, Any], terms: dict[str, F64]) -> list[list[str]]:
             "harnesses send them (evaluation traffic; lowers risk)"
         )
 
-    shown = ("cot", "target", "single_turn", "template", "harvest", "new_account", "farmed_tier")
+    shown = (
+        "cot",
+        "system_cot",
+        "harvest_value",
+        "target",
+        "single_turn",
+        "template",
+        "harvest",
+        "new_account",
+        "farmed_tier",
+    )
     out: list[list[str]] = []
     for i in range(len(n)):
         head = f"{int(n[i]):,} requests, {int(feats['tokens_returned'][i]):,} tokens returned"

@@ -4,14 +4,17 @@ Importing this package registers the built-in signals:
 
 >>> from distillguard.signals import available
 >>> sorted(available())  # doctest: +NORMALIZE_WHITESPACE
-['benchmark_match', 'capability', 'cot_elicitation', 'harvest_params', 'template_skeleton']
+['benchmark_match', 'capability', 'client_family', 'cot_elicitation', 'harvest_params',
+ 'response_steps', 'template_skeleton']
 """
 
 from distillguard.signals import (
     benchmark_match,
     capability,
+    client_family,
     cot_elicitation,
     harvest_params,
+    response_steps,
     template_skeleton,
 )
 from distillguard.signals.base import (
@@ -31,10 +34,12 @@ __all__ = [
     "available",
     "benchmark_match",
     "capability",
+    "client_family",
     "compute_signals",
     "cot_elicitation",
     "create",
     "harvest_params",
     "register",
+    "response_steps",
     "template_skeleton",
 ]

@@ -27,18 +27,19 @@ it matches) picks the requests worth scanning; trigger cues run on those, and
 dependent cues (words that only count beside another cue: "translate", "json",
 "continue") run only where a cue they depend on matched.  A request that passes no
 gate has no cue evidence (the learned model still reads it, below, and the
-counter-cues run wherever the model reads).  Big batches run the trigger cues on two
-threads (Arrow releases the GIL).  Arrow compiles a pattern on every call, so small
-batches (the gateway's single events) use Python's ``re`` on the same patterns,
-compiled once per instance (:func:`python_regex`; the two engines are tested to
-agree).
+counter-cues run wherever the model reads, which is everywhere by default).  Big
+batches run the trigger cues on two threads (Arrow releases the GIL).  Arrow compiles
+a pattern on every call, so small batches (the gateway's single events) use Python's
+``re`` on the same patterns, compiled once per instance (:func:`python_regex`; the
+two engines are tested to agree).
 
 Learned part: exact phrases do not carry over to wordings nobody wrote a cue for, so a
 hashed n-gram logistic model (:mod:`distillguard.signals.cot_model`, weights in
 ``data/cot_model.npz``, built by ``scripts/build_cot_model.py``) reads the same scan
-text of every request whose cue evidence is below :data:`MODEL_BAND` with no
-counter-cue, including requests no cue matched (``model_on_uncued``), and adds
-evidence (:meth:`CotElicitation.combine`; it never subtracts).  Confining it to
+text of every request, including requests no cue matched (``model_on_uncued``), and
+adds evidence (:meth:`CotElicitation.combine`; it never subtracts).  Counter-cues
+lower the evidence by at most the cue table's ``counter_cap`` all together; no phrase
+takes a request out of the model's hands (:meth:`CotElicitation.model_band`).  Confining it to
 requests with some cue evidence capped recall on unseen phrasings at the cue table's
 reach (68.7% on the spent v2 set; 91.9% with the model reading every request, trained
 without v2).  Its threshold (``flag_logit``) was set on half of the ShareGPT
@@ -104,8 +105,7 @@ from distillguard.signals.template_skeleton import (
 PARALLEL_MIN_ROWS = 20_000
 
 #: Evidence at the default threshold (score 0.4).  The learned model is calibrated to
-#: add exactly this much at its ``flag_logit``, and only runs on requests whose cue
-#: evidence is below MODEL_BAND (above it they are flagged by the cues alone).
+#: add exactly this much at its ``flag_logit``.
 MODEL_BAND = -math.log(1.0 - 0.4)
 
 
@@ -164,6 +164,10 @@ class _Compiled:
     pair_a: npt.NDArray[np.intp]
     pair_b: npt.NDArray[np.intp]
     pair_bonus: npt.NDArray[np.float64]
+    #: Which cues are counter-evidence (negative weight), and the most evidence they
+    #: take from one request together.
+    negative: npt.NDArray[np.bool_]
+    counter_cap: float
 
 
 @register
@@ -247,17 +251,20 @@ class CotElicitation(Signal):
         )
         # evidence() evaluates the "any evidence" cues last, on one shared mask (the
         # cue table's loader checks that they are last and negative).
+        weights = np.array([self.weights.get(c.name, c.weight) for c in cues])
         state = _Compiled(
             cues=cues,
             gate="|".join([*(re.escape(s) for s in stems), NON_ASCII_LETTER]),
             stems=tuple(stems),
-            weights=np.array([self.weights.get(c.name, c.weight) for c in cues]),
+            weights=weights,
             triggers=tuple(i for i, c in enumerate(cues) if c.stems),
             dependents=deps,
             pairs=tuple((idx[a], idx[b], bonus) for a, b, bonus in pairs),
             pair_a=np.array([idx[a] for a, _, _ in pairs], dtype=np.intp),
             pair_b=np.array([idx[b] for _, b, _ in pairs], dtype=np.intp),
             pair_bonus=np.array([bonus for _, _, bonus in pairs], dtype=np.float64),
+            negative=weights < 0,
+            counter_cap=table.counter_cap,
         )
         self.__dict__["_state"] = state
         return state
@@ -379,9 +386,9 @@ class CotElicitation(Signal):
 
         Rows with positive cue evidence, where a counter-cue subtracts evidence; and,
         when the model reads requests no cue matched (``model_on_uncued``), those too,
-        where a counter-cue keeps the model off (:meth:`model_band`): "give a hint, do
-        not reveal the answer" wants the opposite of a full trace whether or not a
-        positive cue matched.  Together, every row.
+        where a counter-cue subtracts from what the model adds: "give a hint, do not
+        reveal the answer" wants the opposite of a full trace whether or not a positive
+        cue matched.  Together, every row.
         """
         if self.model_gain > 0 and self.model_on_uncued:
             return np.ones(len(hits), dtype=bool)
@@ -390,9 +397,16 @@ class CotElicitation(Signal):
 
     @staticmethod
     def _sum(hits: npt.NDArray[np.bool_], comp: _Compiled) -> npt.NDArray[np.float64]:
-        ev: npt.NDArray[np.float64] = hits.astype(np.float64) @ comp.weights
+        """Positive cue evidence and pair bonuses, plus the counter-evidence capped at
+        the cue table's ``counter_cap``: together the counter-cues lower a request's
+        evidence by at most that much, however many of them match."""
+        x = hits.astype(np.float64)
+        ev: npt.NDArray[np.float64] = x[:, ~comp.negative] @ comp.weights[~comp.negative]
         both = hits[:, comp.pair_a] & hits[:, comp.pair_b]
         ev += both.astype(np.float64) @ comp.pair_bonus
+        if comp.negative.any():
+            counter = x[:, comp.negative] @ comp.weights[comp.negative]
+            ev += np.maximum(counter, -comp.counter_cap)
         return ev
 
     def model(self) -> CotModel:
@@ -402,23 +416,25 @@ class CotElicitation(Signal):
     def model_band(
         self, cue_evidence: npt.NDArray[np.float64], hits: npt.NDArray[np.bool_]
     ) -> npt.NDArray[np.bool_]:
-        """The requests the model runs on: cue evidence below :data:`MODEL_BAND` (0
-        included unless ``model_on_uncued`` is off) and no counter-cue (conversational
-        ask, brevity, "do not give any reasoning", tutoring-app instructions), whether
-        or not a positive cue matched (:meth:`evidence` runs the counter-cues on every
-        request the model reads).
+        """The requests the model reads: every one (with ``model_on_uncued`` off, those
+        where a positive cue matched).
 
-        Above the band the cues flag on their own.  At 0 no cue matched: with a model
-        trained on the simulator's families alone, reading those gained no recall at
-        the same flag rate; trained on many more families and languages, it lifts
-        recall on the unseen v2 families from 75% to 92% (``scripts/cot_family_cv.py``).
-        A counter-cue says the request wants the opposite of a full trace; benchmark
-        items ("show your reasoning concisely") and ordinary explanation asks carry them.
+        Nothing in a request takes it out of the model's hands.  A counter-cue
+        (conversational ask, brevity, "do not give any reasoning", tutoring-app
+        instructions) is counter-evidence: its weight lowers the cue evidence, by at
+        most the table's ``counter_cap`` for all of them together (:meth:`_sum`), and
+        the model reads the request as it reads any other.  (Until issue 18 a
+        counter-cue kept the model off a request altogether, so "I'm stuck" beside a
+        demand for a fully worked, step-justified solution hid it.)  Reading requests no
+        cue matched lifts recall on unseen wordings: on the spent v2 families from 75% to
+        92% (``scripts/cot_family_cv.py``).  ``cue_evidence`` is kept in the signature
+        for the build scripts; the band no longer depends on it.
         """
-        negative = self._compiled().weights < 0
-        band: npt.NDArray[np.bool_] = (cue_evidence < MODEL_BAND) & ~hits[:, negative].any(axis=1)
-        if not self.model_on_uncued:
-            band &= cue_evidence > 0
+        del cue_evidence
+        if self.model_on_uncued:
+            return np.ones(len(hits), dtype=bool)
+        comp = self._compiled()
+        band: npt.NDArray[np.bool_] = np.asarray(hits[:, ~comp.negative].any(axis=1), dtype=bool)
         return band
 
     def combine(
@@ -430,12 +446,13 @@ class CotElicitation(Signal):
     ) -> npt.NDArray[np.float64]:
         """Cue evidence plus the model's, on the rows in the model's band.
 
-        A request in ``band`` (:meth:`model_band`) gains
+        A request in ``band`` (:meth:`model_band`, every request by default) gains
         ``max(0, MODEL_BAND + model_gain * (logit - flag_logit))``: at ``flag_logit``
         the model alone reaches the default threshold, and each unit of cue evidence
         lowers the logit it needs by ``1 / model_gain``.  The model only adds: a
-        negative logit never hides what the cues found.  ``logits`` outside the band
-        are ignored (they may be NaN).
+        negative logit never hides what the cues found.  Counter-evidence is already in
+        ``cue_evidence`` (capped), so it lowers the sum by at most the cap.  ``logits``
+        outside the band are ignored (they may be NaN).
         """
         if self.model_gain <= 0 or not band.any():
             return cue_evidence
@@ -443,6 +460,36 @@ class CotElicitation(Signal):
         out = cue_evidence.copy()
         out[band] += boost
         return out
+
+    def model_text(self, batch: EventBatch, hits: npt.NDArray[np.bool_]) -> pa.Array:
+        """What the model reads: the scan text with every counter-cue match blanked out.
+
+        Counter-evidence counts once, through the cue table's weights (capped at
+        ``counter_cap``).  Were the model to read the counter phrases too, its own
+        weights on them ("stuck", "confused", "patient") would subtract again, without
+        a cap: on development data a Thai "show every step with reasons" template went
+        from flagged to unflagged with "I am confused." appended.  Blanked, the phrase
+        changes nothing the model sees, so adding one lowers a request's evidence by
+        at most the cap.  The build script trains the model on the same blanked text.
+        Matches are found with Python's ``re`` (the patterns agree with RE2, tested),
+        only on the rows where a counter-cue matched.
+        """
+        scan = scan_text(batch, self.window)
+        comp = self._compiled()
+        rows: list[int] = np.flatnonzero(hits[:, comp.negative].any(axis=1)).tolist()
+        if not rows:
+            return scan
+        py = self._python_patterns()
+        counters = [py[j] for j in np.flatnonzero(comp.negative)]
+        texts = scan.to_pylist()
+        for i in rows:
+            text = texts[i]
+            if text is None:
+                continue
+            for rx in counters:
+                text = rx.sub(" ", text)
+            texts[i] = text
+        return pa.array(texts, pa.string())
 
     def total_evidence(self, batch: EventBatch) -> npt.NDArray[np.float64]:
         """Per-request evidence of cues and model together (what the score is made of)."""
@@ -454,7 +501,7 @@ class CotElicitation(Signal):
         if len(rows) == 0:
             return evidence
         model = self.model()
-        scan = scan_text(batch, self.window)
+        scan = self.model_text(batch, hits)
         if 2 * len(rows) > len(evidence):
             # Most requests are in the band (the usual case since the model reads
             # uncued ones too): featurising all of them beats copying the band out.

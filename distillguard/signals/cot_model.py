@@ -13,8 +13,9 @@ batch of 100k requests and a single gateway event):
 
 * tokens: runs of word characters (ASCII letters and digits, and letters of spaced
   scripts: Latin with accents, Cyrillic, Arabic, Devanagari, Hangul, ...); every
-  Han / kana character is a token of its own, so bigrams of them are character
-  bigrams; ``< > [ ] { } :`` are one-character tokens (tags, JSON keys, labels);
+  Han / kana / Thai / Lao / Myanmar / Khmer character is a token of its own (scripts
+  written without spaces between words), so bigrams of them are character bigrams;
+  ``< > [ ] { } :`` are one-character tokens (tags, JSON keys, labels);
 * unigrams, bigrams of consecutive tokens, and the first :data:`PREFIX_BYTES` bytes of
   long tokens (cheap stems, for inflected and related languages: рассуждения /
   рассуждений, ragionamento / razonamiento);
@@ -144,6 +145,14 @@ def _byte_classes(data: npt.NDArray[np.uint8]) -> npt.NDArray[np.int8]:
         c = np.full(len(three), _WORD, dtype=np.int8)
         # Han, kana (U+3040-U+9FFF): one token per character (no spaces to split on).
         c[(top >= 0x3040 >> 6) & (top <= 0x9FFF >> 6)] = _SINGLE
+        # So are Thai and Lao (U+0E00-U+0EFF), Myanmar (U+1000-U+109F) and Khmer
+        # (U+1780-U+17FF): written without spaces between words, a sentence would
+        # otherwise be one token, and a few words of another language added beside it
+        # would outweigh it (issue 18: "I am confused." appended to a Thai "show every
+        # step with reasons" took it below the threshold).
+        c[(top >= 0x0E00 >> 6) & (top <= 0x0EFF >> 6)] = _SINGLE
+        c[(top >= 0x1000 >> 6) & (top <= 0x109F >> 6)] = _SINGLE
+        c[(top >= 0x1780 >> 6) & (top <= 0x17FF >> 6)] = _SINGLE
         # CJK punctuation, general punctuation (curly quotes, dashes), fullwidth forms.
         c[top == 0x3000 >> 6] = _SEP
         c[(top >= 0x2000 >> 6) & (top <= 0x206F >> 6)] = _SEP

@@ -18,6 +18,15 @@ cues in a data file (``data/cot_cues.yaml``), not in Python.  The file holds:
     evidence", or ``gate`` for "every request that passed the gate").
 ``pairs``
     ``[cue, cue, bonus]``: evidence added when both cues match.
+``counter_cap``
+    The most evidence the counter-cues (negative weights) may take away from one
+    request, all together (default :data:`DEFAULT_COUNTER_CAP`): counter-evidence
+    lowers a score, it never switches the signal off, so stacking every
+    conversational phrase in the table cannot hide a demand for a full trace.
+
+A cue may list ``examples``: phrases it must match (lower-cased, in both engines).
+They document the cue, are checked on load, and the counter-cues' examples are the
+phrases ``tests/signals`` adds to elicitation requests to check that none hides one.
 
 In a pattern, ``${name}`` stands for a fragment, or for a word list as an
 alternation of its escaped words.  A pattern written over several lines (a YAML
@@ -31,7 +40,8 @@ The loader validates everything and names file, line and field on error: known k
 and types, unique snake_case names, patterns that compile in RE2 (Arrow) and in
 Python's ``re`` (:func:`python_regex`, the small-batch engine), lower-case stems,
 ``requires`` naming earlier cues, counter-cues that run on any evidence last,
-pairs of known cues without repeats.
+pairs of known cues without repeats, examples that match their cue, a positive
+``counter_cap``.
 
 >>> table = load_cue_table(DEFAULT_CUES)
 >>> len(table.cues) > 40, table.cues[0].name
@@ -46,6 +56,7 @@ bad.yaml 3 cues[0].patterns[0]
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import re
@@ -84,6 +95,9 @@ GATED = "gate"
 DEFAULT_CUES = Path(__file__).resolve().parent / "data" / "cot_cues.yaml"
 #: Format version this loader reads.
 FORMAT_VERSION = 1
+#: Counter-evidence cap of a table that names none: the weight of the strongest
+#: counter-cue of the packaged table ("do not give any reasoning").
+DEFAULT_COUNTER_CAP = 0.6
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
@@ -104,6 +118,13 @@ class Cue:
     patterns: tuple[str, ...]
     stems: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
+    #: Phrases the cue matches (checked on load; documentation and test material).
+    examples: tuple[str, ...] = ()
+
+    @property
+    def counter(self) -> bool:
+        """Counter-evidence: a negative cue evaluated wherever the model reads."""
+        return ANY_EVIDENCE in self.requires
 
     @property
     def regex(self) -> str:
@@ -119,6 +140,13 @@ class CueTable:
     #: Where it was read from, and the SHA-256 of the file's bytes.
     source: str
     sha256: str
+    #: The most evidence all counter-cues together take from one request.
+    counter_cap: float = DEFAULT_COUNTER_CAP
+
+    @property
+    def counter_examples(self) -> tuple[str, ...]:
+        """The examples of every counter-cue, in table order."""
+        return tuple(e for c in self.cues if c.counter for e in c.examples)
 
 
 def python_regex(pattern: str) -> re.Pattern[str]:
@@ -140,12 +168,12 @@ def load_cue_table(path: str | Path = DEFAULT_CUES) -> CueTable:
     """Read and validate a cue table (once per process and path)."""
     doc = load_data_file(path)
     table = parse_cue_table(doc)
-    return CueTable(table.cues, table.pairs, table.source, sha256_file(path))
+    return dataclasses.replace(table, sha256=sha256_file(path))
 
 
 def parse_cue_table(doc: YamlDoc) -> CueTable:
     """Validate a parsed cue table (see module doc); ``sha256`` is left empty."""
-    top = check_keys(doc, (), ("version", "cues"), ("words", "fragments", "pairs"))
+    top = check_keys(doc, (), ("version", "cues"), ("words", "fragments", "pairs", "counter_cap"))
     if top["version"] != FORMAT_VERSION:
         raise fail(doc, ("version",), f"unsupported version {top['version']!r} (expected 1)")
     words = _named(doc, "words", lambda p: _unique_words(doc, p))
@@ -168,7 +196,10 @@ def parse_cue_table(doc: YamlDoc) -> CueTable:
         cues.append(cue)
     _check_requires(doc, cues, index)
     pairs = _pairs(doc, index)
-    return CueTable(tuple(cues), pairs, doc.source, "")
+    cap = top.get("counter_cap", DEFAULT_COUNTER_CAP)
+    if isinstance(cap, bool) or not isinstance(cap, int | float) or not cap > 0:
+        raise fail(doc, ("counter_cap",), f"expected a positive number, got {cap!r}")
+    return CueTable(tuple(cues), pairs, doc.source, "", float(cap))
 
 
 def _check_requires(doc: YamlDoc, cues: list[Cue], index: dict[str, int]) -> None:
@@ -323,7 +354,7 @@ def _cue(
     index: dict[str, int],
     earlier: list[Cue],
 ) -> Cue:
-    spec = check_keys(doc, path, ("name", "weight", "patterns"), ("stems", "requires"))
+    spec = check_keys(doc, path, ("name", "weight", "patterns"), ("stems", "requires", "examples"))
     name = spec["name"]
     if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise fail(doc, (*path, "name"), f"cue name {name!r} is not snake_case")
@@ -351,9 +382,23 @@ def _cue(
         raise fail(doc, (*path, "requires"), '"*" is for negative cues (counter-evidence) alone')
     if earlier and ANY_EVIDENCE in earlier[-1].requires and ANY_EVIDENCE not in requires:
         raise fail(doc, path, 'the "*" counter-cues must come last in the table')
-    cue = Cue(name, float(weight), patterns, stems, requires)
+    examples = string_list(doc, (*path, "examples")) if "examples" in spec else ()
+    cue = Cue(name, float(weight), patterns, stems, requires, examples)
     _check_compiles(doc, path, cue)
+    _check_examples(doc, path, cue)
     return cue
+
+
+def _check_examples(doc: YamlDoc, path: PathKey, cue: Cue) -> None:
+    """Every example matches its cue, lower-cased, in Python's ``re`` and in RE2."""
+    if not cue.examples:
+        return
+    lowered = [e.lower() for e in cue.examples]
+    rx = python_regex(cue.regex)
+    re2 = pc.match_substring_regex(pa.array(lowered, pa.string()), cue.regex).to_pylist()
+    for k, (text, hit) in enumerate(zip(lowered, re2, strict=True)):
+        if rx.search(text) is None or not hit:
+            raise fail(doc, (*path, "examples", k), f"the cue does not match {text!r}")
 
 
 def _pairs(doc: YamlDoc, index: dict[str, int]) -> tuple[tuple[str, str, float], ...]:
@@ -386,6 +431,7 @@ def _pairs(doc: YamlDoc, index: dict[str, int]) -> tuple[tuple[str, str, float],
 
 __all__ = [
     "ANY_EVIDENCE",
+    "DEFAULT_COUNTER_CAP",
     "DEFAULT_CUES",
     "GATED",
     "Cue",

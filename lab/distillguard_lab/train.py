@@ -25,6 +25,7 @@ from distillguard.errors import DistillguardError
 from distillguard.scoring.features import account_features
 from distillguard.scoring.model import Model
 from distillguard.scoring.risk import Calibration, ScoringConfig, base_rates, evidence
+from distillguard.scoring.value import compare_value, value_reference
 
 F64 = npt.NDArray[np.float64]
 
@@ -63,8 +64,10 @@ def train(profiles: pa.Table, labels: pa.Table, source: str = "") -> Model:
     assert isinstance(ids, list)  # account_features returns ids as a list
     unit = ScoringConfig(weights=dict.fromkeys(ScoringConfig().weights, 1.0))
     keep_ids = {a for a, atk in label_of.items() if not atk}
-    base = base_rates(feats, np.asarray([a in keep_ids for a in ids]))
-    terms = evidence(feats, unit, base)
+    benign = np.asarray([a in keep_ids for a in ids])
+    base = base_rates(feats, benign)
+    reference = value_reference(feats, benign)
+    terms = evidence(feats, unit, base, compare_value(feats, reference))
     names = list(terms)
     X = np.stack([terms[k] for k in names], axis=1)
     keep = np.asarray([a in label_of for a in ids])
@@ -79,6 +82,9 @@ def train(profiles: pa.Table, labels: pa.Table, source: str = "") -> Model:
     weights = {k: float(v) for k, v in zip(names, w, strict=True)}
     score = X @ w
     cal = Calibration.fit(
-        score[keep & (y == 0)], source=f"benign accounts of {source}", base_rates=base
+        score[keep & (y == 0)],
+        source=f"benign accounts of {source}",
+        base_rates=base,
+        value_reference=reference,
     )
     return Model(weights=weights, calibration=asdict(cal), trained_on=source)

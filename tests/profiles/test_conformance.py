@@ -42,7 +42,9 @@ from tests.profiles.streams import (
     ACCOUNTS,
     CREATED,
     DAY0,
+    RESPONSES,
     TEXTS,
+    USER_AGENTS,
     Stream,
     benchmark_texts,
     crafted,
@@ -99,7 +101,8 @@ def test_the_crafted_stream_follows_the_attribute_rules(tmp_path: Path) -> None:
     with Store(tmp_path / "s.duckdb") as store:
         store.load([tmp_path / "load0.parquet"])
         (attrs,) = store.con.sql(attributes_sql(PROFILE)).to_arrow_table().to_pylist()
-    assert attrs == {k: row[k] for k in ("account_id", "tier", "org_id", "account_created_at")}
+    names = ("account_id", "tier", "org_id", "client_family", "account_created_at")
+    assert attrs == {k: row[k] for k in names}
     (day0,) = batch_profiles(crafted(days=1).events, tmp_path).to_pylist()
     assert (day0["tier"], day0["org_id"]) == ("édu", "org-édu")
     assert day0["gap_n"] == 3
@@ -116,7 +119,9 @@ def test_every_column_a_part_reads_exists() -> None:
     readers = PROFILE.readers()
     assert set(readers) <= known, set(readers) - known
     # What each signal feeds, read off the spec.
-    assert feeds("cot_elicitation") == ("cot_n", "cot_prefix", "cot_score_sum", "cot_suffix")
+    assert feeds("cot_elicitation") == (
+        "cot_n", "cot_prefix", "cot_score_sum", "cot_suffix", "cot_system_n",
+    )  # fmt: skip
     assert "bench_n" in feeds("benchmark_match")
     assert feeds("template_skeleton") == ("cot_prefix", "cot_suffix", "prefix", "suffix", "system")
     assert all(feeds(s) for s in REGISTRY), "every signal feeds some part"
@@ -134,3 +139,14 @@ def test_streams_trip_the_signals() -> None:
     texts = TEXTS + benchmark_texts()
     grader = {r["template_prefix"] for r, t in zip(rows, texts, strict=True) if "grading" in t}
     assert len(grader) == 1
+
+
+def test_streams_trip_the_value_parts() -> None:
+    """Responses and clients exercise the harvest-value parts and the client family."""
+    rows: list[dict[str, Any]] = runner().rows(
+        [event_row(event_id=str(i), ts=DAY0, account_id="a", model="m", user_agent=ua,
+                   response=resp, messages=[{"role": "user", "content": TEXTS[1]}])
+         for i, (ua, resp) in enumerate(zip(USER_AGENTS, RESPONSES * 2, strict=False))]
+    )  # fmt: skip
+    assert [r["response_steps"] for r in rows] == [None, False, True, None]
+    assert {r["client_family"] for r in rows} == {"none", "openai-python", "curl", "framework"}

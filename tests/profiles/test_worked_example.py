@@ -18,15 +18,26 @@ from hypothesis import HealthCheck, given, settings
 
 from distillguard.gateway.state import State
 from distillguard.profiles import PROFILE, Count, DistinctCount, KeyKind, feeds
-from distillguard.profiles.expr import col, flag
+from distillguard.profiles.expr import and_, col, flag
 from distillguard.store.duckdb import Store
-from tests.profiles.helpers import assert_same_profiles, batch_profiles, fold, merged, state_factory
-from tests.profiles.streams import ACCOUNTS, SYSTEMS, Stream, crafted, streams
+from tests.profiles.helpers import (
+    assert_same_profiles,
+    batch_profiles,
+    fold,
+    merged,
+    params,
+    state_factory,
+)
+from tests.profiles.streams import ACCOUNTS, Stream, crafted, streams
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "profiles.md"
 
 # The declarations, as docs/profiles.md shows them (checked below).
-PART = Count("cot_system_n", where=flag("cot_elicitation_system"), doc="system prompt elicits")
+PART = Count(
+    "cot_logprobs_n",
+    where=and_(flag("cot_elicitation"), flag("param_logprobs")),
+    doc="elicitation with logprobs",
+)
 KIND = KeyKind("conversation", col("conversation_id"), doc="conversations")
 STAT = DistinctCount("distinct_conversations", "conversation")
 SPEC = PROFILE.extend(parts=[PART], keys=[KIND], key_stats=[STAT])
@@ -35,7 +46,9 @@ SPEC = PROFILE.extend(parts=[PART], keys=[KIND], key_stats=[STAT])
 def test_the_docs_show_these_declarations() -> None:
     text = DOCS.read_text(encoding="utf-8")
     for declaration in (
-        'Count("cot_system_n", where=flag("cot_elicitation_system"), doc="system prompt elicits")',
+        '    Count(\n        "cot_logprobs_n",\n',
+        'where=and_(flag("cot_elicitation"), flag("param_logprobs")),\n',
+        'doc="elicitation with logprobs",',
         'KeyKind("conversation", col("conversation_id"), doc="conversations")',
         'DistinctCount("distinct_conversations", "conversation")',
     ):
@@ -43,10 +56,11 @@ def test_the_docs_show_these_declarations() -> None:
 
 
 def test_the_part_is_read_off_the_signal() -> None:
-    assert "cot_system_n" in feeds("cot_elicitation", SPEC)
-    assert "cot_system_n" not in feeds("cot_elicitation")
-    assert SPEC.output_columns[-4:] == (
-        "distinct_conversations", "tier", "org_id", "account_created_at",
+    for signal in ("cot_elicitation", "harvest_params"):
+        assert "cot_logprobs_n" in feeds(signal, SPEC)
+        assert "cot_logprobs_n" not in feeds(signal)
+    assert SPEC.output_columns[-5:] == (
+        "distinct_conversations", "tier", "org_id", "client_family", "account_created_at",
     )  # fmt: skip
 
 
@@ -80,19 +94,17 @@ def test_the_new_part_is_the_same_batch_and_online(
 
 
 def test_the_new_part_counts_and_a_store_is_rebuilt_for_it(tmp_path: Path) -> None:
-    """An eliciting system prompt is counted; a store written without the part gains it
+    """Elicitation with logprobs is counted; a store written without the part gains it
     when opened with it (and loses it again with the shipped spec)."""
-    events = [
-        {**e, "messages": [{"role": "system", "content": SYSTEMS[-1]}, *e["messages"]]}
-        for e in crafted().events
-    ]
+    events = [{**e, "params": params(logprobs=i % 2 == 0)} for i, e in enumerate(crafted().events)]
+    want = (len(events) + 1) // 2  # every crafted request elicits; half ask for logprobs
     (row,) = batch_profiles(events, tmp_path, spec=SPEC).to_pylist()
-    assert row["cot_system_n"] == len(events)
+    assert row["cot_logprobs_n"] == want
     path = tmp_path / "s.duckdb"
     with Store(path) as store:
         store.load([tmp_path / "load0.parquet"])
-        assert "cot_system_n" not in store.profile_table().column_names
+        assert "cot_logprobs_n" not in store.profile_table().column_names
     with Store(path, profile_spec=SPEC) as store:
-        assert store.profile_table().column("cot_system_n").to_pylist() == [len(events)]
+        assert store.profile_table().column("cot_logprobs_n").to_pylist() == [want]
     with Store(path) as store:
         assert store.profile_table().column_names == list(PROFILE.output_columns)

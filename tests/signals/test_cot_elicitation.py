@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from distillguard.schema import EVENT_SCHEMA
 from distillguard.signals.base import EventBatch
@@ -15,6 +17,7 @@ from distillguard.signals.cot_elicitation import (
     CotElicitation,
     _cues,
     _minimal_stems,
+    cue_table,
     score_of,
 )
 from distillguard_lab.evaluate.cot import harvest_tasks, sharegpt_turns
@@ -243,9 +246,9 @@ def _engine_texts() -> list[str]:
 
 
 def test_counter_cues_run_where_the_model_reads() -> None:
-    """The model reads requests no positive cue matched, so the counter-cues run there
-    too (and keep the model off them); with the model confined to cued requests, they
-    only run beside positive evidence."""
+    """The model reads every request, so the counter-cues run on every request too: they
+    subtract evidence there, and no longer take the request out of the model's hands.
+    With the model confined to cued requests, they only run beside positive evidence."""
     for small_batch in (0, 10**9):
         on = CotElicitation(small_batch=small_batch)
         ev, hits, cues = on.evidence(texts_batch(UNCUED_COUNTER))
@@ -253,7 +256,7 @@ def test_counter_cues_run_where_the_model_reads() -> None:
         assert hits[:, ~negative].sum() == 0  # no positive cue: uncued requests
         assert hits[:, negative].any(axis=1).all()
         assert (ev < 0).all()
-        assert not on.model_band(ev, hits).any()
+        assert on.model_band(ev, hits).all()  # the model reads them all the same
         for off in (
             CotElicitation(small_batch=small_batch, model_on_uncued=False),
             CotElicitation(small_batch=small_batch, model_gain=0.0),
@@ -261,6 +264,91 @@ def test_counter_cues_run_where_the_model_reads() -> None:
             ev_off, hits_off, _ = off.evidence(texts_batch(UNCUED_COUNTER))
             assert not hits_off.any()
             assert (ev_off == 0).all()
+
+
+def test_counter_evidence_is_capped() -> None:
+    """However many counter-cues match, together they take at most ``counter_cap``."""
+    table = cue_table()
+    counters = [c for c in table.cues if c.counter]
+    assert len(counters) >= 4
+    assert {c.name for c in counters} == {"casual_ask", "live_learner", "brevity", "no_reasoning"}
+    assert all(c.examples for c in counters)
+    one_each = " ".join(c.examples[0] for c in counters)
+    sig = CotElicitation(model_gain=0.0)
+    ev, hits, cues = sig.evidence(texts_batch([f"{TASK} {one_each}"]))
+    matched = [c for c, h in zip(cues, hits[0], strict=True) if h]
+    assert sum(c.weight for c in matched if c.counter) < -table.counter_cap
+    positive = sum(c.weight for c in matched if not c.counter)  # a weak cue or two
+    assert ev[0] == pytest.approx(positive - table.counter_cap)
+
+
+def test_counter_cue_examples_match_their_cue() -> None:
+    """Beside a plain task (the model reads it, so the counter-cues run) in both engines."""
+    for engine in (0, 10**9):
+        sig = CotElicitation(small_batch=engine)
+        examples = [(c.name, e) for c in cue_table().cues for e in c.examples]
+        _, hits, cues = sig.evidence(texts_batch([f"{TASK} {e}" for _, e in examples]))
+        names = [c.name for c in cues]
+        for row, (name, example) in zip(hits, examples, strict=True):
+            assert row[names.index(name)], (name, example)
+
+
+# Fully worked, step-justified solution requests: the development families of these
+# styles (the simulator's catalog and data/eval/cot/dev_families.yaml; never a blind set).
+WORKED_STYLES = ("step_by_step", "teacher_trace", "dataset_record", "expand_reasoning")
+WORKED_TASKS = (
+    TASK,
+    "Write a Python function that returns the n-th Fibonacci number.",
+    "Prove that the square root of 2 is irrational.",
+    "If all bloops are razzies and all razzies are lazzies, are all bloops lazzies?",
+)
+
+
+def _worked_templates() -> list[str]:
+    from distillguard_lab.evaluate import cot_catalogs
+
+    fams = elicitation.FAMILIES + cot_catalogs.dev_families().catalog.families
+    return [t for f in fams if f.style in WORKED_STYLES for t in f.templates]
+
+
+WORKED_TEMPLATES = _worked_templates()
+COUNTER_PHRASES = cue_table().counter_examples
+#: One signal per engine (Arrow's RE2, Python's re), compiled once for all examples.
+ENGINES = {"arrow": CotElicitation(small_batch=0), "python": CotElicitation(small_batch=10**9)}
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    template=st.sampled_from(WORKED_TEMPLATES),
+    task=st.sampled_from(WORKED_TASKS),
+    phrases=st.lists(st.sampled_from(COUNTER_PHRASES), min_size=1, max_size=3),
+    before=st.booleans(),
+    engine=st.sampled_from(sorted(ENGINES)),
+)
+def test_no_counter_phrase_hides_a_worked_solution_request(
+    template: str, task: str, phrases: list[str], before: bool, engine: str
+) -> None:
+    """No veto: politeness, "I'm stuck", "in plain English", brevity, "no need to show
+    the steps" (every example of every counter-cue, up to three at once) added before or
+    after a request for a fully worked, step-justified solution may lower its score (the
+    cue table's counter-evidence, at most ``counter_cap``, and the model's reading of
+    the words the cues leave), and it stays flagged.  Issue 18: with a counter-cue the learned model
+    used to skip the request, and 71% of these requests went unflagged."""
+    sig = ENGINES[engine]
+    request = template.replace(elicitation.PLACEHOLDER, task)
+    added = " ".join(phrases)
+    text = f"{added}\n{request}" if before else f"{request}\n{added}"
+    base, with_counter = sig.total_evidence(texts_batch([request, text]))
+    assert score_of(base) >= sig.threshold
+    assert score_of(with_counter) >= sig.threshold
+    assert sig.compute_one(chat(text))["cot_elicitation"] is True
+
+
+def test_worked_solution_property_covers_development_data() -> None:
+    assert len(WORKED_TEMPLATES) >= 60
+    assert len(COUNTER_PHRASES) >= 40
+    langs = {f.language for f in elicitation.FAMILIES if f.style in WORKED_STYLES}
+    assert len(langs) >= 5
 
 
 def test_small_batch_engine_matches_arrow() -> None:

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from distillguard.errors import DistillguardError
-from distillguard.signals.cot_elicitation import MODEL_BAND, CotElicitation, scan_text
+from distillguard.signals.cot_elicitation import MODEL_BAND, CotElicitation
 from distillguard.signals.cot_model import (
     DEFAULT_BITS,
     CotModel,
@@ -116,6 +116,11 @@ def test_features_split_tokens_by_script() -> None:
     f = featurize(["ab", "cd"])
     assert set(f.index[f.rows == 0]).isdisjoint(featurize(["abcd"]).index)
     assert len(featurize(["", "  ,.!"]).rows) == 0
+    # Thai (written without spaces) is split per character, like Han: a sentence shares
+    # features with its words, so a few foreign words beside it do not outweigh it.
+    thai = featurize(["แสดงวิธีทำทุกขั้นตอน"])
+    assert set(featurize(["ขั้นตอน"]).index) <= set(thai.index)
+    assert len(thai.index) > 20
 
 
 def test_model_positives_fire(sig: CotElicitation) -> None:
@@ -152,25 +157,32 @@ def test_model_reads_requests_no_cue_matched(sig: CotElicitation) -> None:
     assert gated.compute(texts_batch(texts))["cot_elicitation"].to_pylist() == [False, False]
 
 
-def test_counter_cue_keeps_the_model_off_uncued_requests(sig: CotElicitation) -> None:
-    # Neither text matches a positive cue; the model's logit on the second is above its
-    # flag_logit, but it asks to withhold the answer (a tutoring app's instruction).
-    texts = [
-        UNCUED_POSITIVE,
-        f"Suggest the first move a student could make on this problem; never tell them "
-        f"the final answer.\n{TASK}",
-    ]
+def test_counter_cue_is_counter_evidence_not_a_veto(sig: CotElicitation) -> None:
+    """The model reads every request.  A counter-cue subtracts its (capped) weight and is
+    blanked out of what the model reads, so it counts once: a wording only the model
+    knows stays flagged with "I'm stuck" added, and a tutoring instruction that holds
+    the answer back is judged by the rest of its words (issue 18; until then any
+    counter-cue kept the model off the request)."""
+    stuck = f"I'm stuck, can you walk me through it? {UNCUED_POSITIVE}"
+    tutor = (
+        "Suggest the first move a student could make on this problem; never tell them "
+        f"the final answer.\n{TASK}"
+    )
+    texts = [UNCUED_POSITIVE, stuck, tutor]
     batch = texts_batch(texts)
     cue_ev, hits, _ = sig.evidence(batch)
     positive = sig._compiled().weights > 0
     assert not hits[:, positive].any()
-    assert sig.model_band(cue_ev, hits).tolist() == [True, False]
-    logits = sig.model().logits(scan_text(batch, sig.window))
-    assert logits[1] > sig.model().flag_logit
-    assert sig.compute(batch)["cot_elicitation"].to_pylist() == [True, False]
-    assert sig.compute(batch)["cot_elicitation_score"].to_pylist()[1] == 0.0
+    assert sig.model_band(cue_ev, hits).all()
+    assert cue_ev.tolist()[0] == 0.0
+    assert -sig._compiled().counter_cap <= cue_ev[1] < 0
+    read = sig.model_text(batch, hits).to_pylist()
+    assert read[0] == texts[0].lower()
+    assert "stuck" not in read[1]
+    assert "never tell them the final answer" not in read[2]
+    assert sig.compute(batch)["cot_elicitation"].to_pylist() == [True, True, False]
     for i, t in enumerate(texts):
-        assert sig.compute_one(chat(t))["cot_elicitation"] == (i == 0)
+        assert sig.compute_one(chat(t))["cot_elicitation"] == (i < 2)
 
 
 def test_combine_only_adds_inside_band(sig: CotElicitation) -> None:

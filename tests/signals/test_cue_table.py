@@ -10,6 +10,7 @@ from distillguard.datafile import DataFileError, load_data_text
 from distillguard.signals.cot_elicitation import CotElicitation, cue_table
 from distillguard.signals.cue_table import (
     ANY_EVIDENCE,
+    DEFAULT_COUNTER_CAP,
     DEFAULT_CUES,
     GATED,
     load_cue_table,
@@ -53,8 +54,10 @@ cues:
     weight: -0.4
     patterns: ['\\bbriefly\\b']
     requires: ["*"]
+    examples: [Answer briefly., briefly]
 pairs:
   - [hidden, json, 0.5]
+counter_cap: 0.3
 """
 
 
@@ -96,6 +99,14 @@ def test_format_constructs() -> None:
     assert tags.stems == ("<think", "<a.", "[think", "[a.")
     assert json_cue.requires == ("hidden",)
     assert table.pairs == (("hidden", "json", 0.5),)
+    assert table.counter_cap == 0.3
+    assert table.counter_examples == ("Answer briefly.", "briefly")
+    assert [c.counter for c in table.cues] == [False, False, False, False, True]
+
+
+def test_counter_cap_defaults_when_absent() -> None:
+    table = parse_cue_table(load_data_text(GOOD.replace("counter_cap: 0.3\n", ""), "cues.yaml"))
+    assert table.counter_cap == DEFAULT_COUNTER_CAP
 
 
 @pytest.mark.parametrize(
@@ -119,6 +130,10 @@ def test_format_constructs() -> None:
         ("weight: -0.4\n", "weight: 0.4\n", '["*"]', "cues[4].requires", "negative"),
         ("version: 1\n", "version: 1\ncolour: blue\n", "colour", "colour", "unknown key"),
         ("version: 1\n", "version: 2\n", "version", "version", "unsupported version"),
+        ("counter_cap: 0.3", "counter_cap: 0", "counter_cap: 0", "counter_cap", "positive"),
+        ("counter_cap: 0.3", "counter_cap: no", "counter_cap: no", "counter_cap", "positive"),
+        ("[Answer briefly., briefly]", "[Answer briefly., curtly]", "[Answer briefly.",
+         "cues[4].examples[1]", "does not match 'curtly'"),
     ],
 )  # fmt: skip
 def test_errors_name_file_line_and_field(

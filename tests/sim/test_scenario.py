@@ -82,6 +82,16 @@ def test_user_file_loads(tmp_path: Path) -> None:
         (GOOD.replace("events: 1000\n", ""), None, None, "missing required key 'events'"),
         (GOOD.replace("share: 1.0", "share: 1.5"), 5, "populations[0].share", "(0, 1]"),
         (GOOD + "    cover_fraction: 1.0\n", 10, "campaigns[0].cover_fraction", "< 1"),
+        (GOOD + "    ips_per_account: [3, 1]\n", 10, "campaigns[0].ips_per_account", "upper"),
+        (GOOD + "    hour_profile: night\n", 10, "campaigns[0].hour_profile", "one of"),
+        (GOOD + "    utc_offset: 20\n", 10, "campaigns[0].utc_offset", "[-12, 14]"),
+        (GOOD + "    signup_burst_hours: 100\n", 10, "campaigns[0].signup_burst_hours", "start"),
+        (
+            GOOD.replace("share: 1.0}", "share: 1.0, new_account_share: 2}"),
+            5,
+            "populations[0].new_account_share",
+            "[0, 1]",
+        ),
     ],
 )
 def test_bad_scenarios_name_file_line_and_field(

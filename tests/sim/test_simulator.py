@@ -210,3 +210,41 @@ def test_stealth_accounts_were_created_in_a_burst_and_share_nothing_loud(pools: 
     span_h = (max(created.values()) - min(created.values())) / 3.6e9
     sc = load_scenario("stealth").campaigns[0]
     assert span_h <= sc.signup_burst_hours
+
+
+def test_attack_accounts_keep_a_few_addresses_and_share_their_pool(pools: Pools) -> None:
+    r = run(pools, "standard", 20_000)
+    camp = {x["account_id"]: x["campaign_id"] for x in r.labels.to_pylist() if x["is_attack"]}
+    ips: dict[str, set[str]] = defaultdict(set)
+    for acc, ip in zip(
+        r.events.column("account_id").to_pylist(), r.events.column("ip").to_pylist(), strict=True
+    ):
+        if acc in camp:
+            ips[acc].add(ip)
+    scenario = {c.id: c for c in load_scenario("standard").campaigns}
+    for acc, seen in ips.items():
+        assert len(seen) <= scenario[camp[acc]].ips_per_account[1], acc
+    users: Counter[str] = Counter(ip for seen in ips.values() for ip in seen)
+    assert max(users.values()) > 1, "a campaign's accounts share its proxy pool"
+
+
+def test_some_benign_accounts_signed_up_this_week_and_none_before_its_sign_up(
+    pools: Pools,
+) -> None:
+    r = run(pools, "standard", 20_000)
+    role = roles(r)
+    first: dict[str, int] = {}
+    created: dict[str, int] = {}
+    for acc, t, c in zip(
+        r.events.column("account_id").to_pylist(),
+        r.events.column("ts").cast(pa.int64()).to_pylist(),
+        r.events.column("account_created_at").cast(pa.int64()).to_pylist(),
+        strict=True,
+    ):
+        first[acc] = min(t, first.get(acc, t))
+        created[acc] = c
+    assert all(created[a] <= first[a] for a in first), "no request before its sign-up"
+    start = int(load_scenario("standard").start.timestamp() * 1_000_000)
+    new = [a for a in first if role[a] != "attacker" and created[a] >= start - 86_400_000_000]
+    benign = [a for a in first if role[a] != "attacker"]
+    assert 0.03 <= len(new) / len(benign) <= 0.15
