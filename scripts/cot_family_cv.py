@@ -35,7 +35,7 @@ Usage::
 
     python scripts/cot_family_cv.py [--group family|style|v2|both|all] [--json FILE]
 
-Never reads the held-out evaluation set (``data/eval/cot/heldout_v4.yaml``): run as a
+Never reads the held-out evaluation set (``data/eval/cot/heldout_v5.yaml``): run as a
 script, it refuses to (:func:`~distillguard_lab.evaluate.cot_catalogs.refuse_blind_reads`).
 """
 

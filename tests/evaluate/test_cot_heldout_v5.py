@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[2]
 V5 = heldout("v5")
 V5_FAMILIES = V5.families
 V5_NEGATIVES = heldout_negatives("v5")
-V4_FAMILIES = heldout().families
+V4_FAMILIES = spent_set("v4").families
 SPENT_V2 = spent_set("v2").families
 SPENT_V3 = spent_set("v3").families
 DEV = dev_families()
@@ -101,13 +101,14 @@ def _negative_templates(families: Sequence[cot_catalogs.NegativeFamily]) -> list
 # --------------------------------------------------------------------------- families
 
 
-def test_version_and_default_unchanged() -> None:
+def test_version_and_default() -> None:
     assert (V5.version, V5.written, V5.status) == ("v5", "2026-12-07", "heldout")
-    # heldout() without an argument still reads v4 until v5 has been measured.
-    assert heldout().version == "v4"
-    assert cot_catalogs.DEFAULT_HELDOUT == "v4"
-    with pytest.raises(KeyError, match="no held-out set 'v3'"):
-        heldout("v3")  # a spent set is not a held-out set
+    # v5 is the held-out set since 2026-12-07 (v4 is spent).
+    assert heldout().version == "v5"
+    assert cot_catalogs.DEFAULT_HELDOUT == "v5"
+    for spent in ("v3", "v4"):
+        with pytest.raises(KeyError, match=f"no held-out set '{spent}'"):
+            heldout(spent)  # a spent set is not a held-out set
     with pytest.raises(KeyError, match="no held-out negatives"):
         heldout_negatives("v4")
 
@@ -211,7 +212,7 @@ def test_negatives_apart_from_development_negatives_and_positives() -> None:
 def test_blind_paths_name_every_blind_file_and_the_manifest_pins_them() -> None:
     root = cot_catalogs.eval_data_dir()
     names = {p.relative_to(root).as_posix() for p in cot_catalogs.blind_paths()}
-    assert names == {"cot/heldout_v4.yaml", "cot/heldout_v5.yaml", "cot/heldout_v5_negatives.yaml"}
+    assert names == {"cot/heldout_v5.yaml", "cot/heldout_v5_negatives.yaml"}
     assert names <= set(cot_catalogs.manifest_entries())
     assert cot_catalogs.blind_path() == root / cot_catalogs.HELDOUT_FILE
 
@@ -252,10 +253,10 @@ for m in pkgutil.walk_packages(distillguard.__path__, "distillguard."):
     if not m.name.endswith("__main__"):
         importlib.import_module(m.name)
 from distillguard_lab.evaluate import cot_catalogs as c
-c.dev_families(), c.dev_negatives(), c.spent_set("v2"), c.spent_set("v3"), c.heldout()
-assert opened == [] and c.blind_reads() == 1, opened
-c.heldout("v5"), c.heldout_negatives("v5")
-assert len(opened) == 2 and c.blind_reads() == 3, opened
+c.dev_families(), c.dev_negatives(), c.spent_set("v2"), c.spent_set("v3"), c.spent_set("v4")
+assert opened == [] and c.blind_reads() == 0, opened
+c.heldout(), c.heldout_negatives("v5")
+assert len(opened) == 2 and c.blind_reads() == 2, opened
 print("ok")
 """
 

@@ -6,26 +6,31 @@ Three questions, answered on real text rather than on the simulator's traffic:
     ``benchmark``, ``seed_task`` or ``self_instruct``, sampled with the seed), half of
     them first put inside an operator's harvest template, wrapped in every template of
     each *held-out* elicitation family: recall per family and overall.  The held-out
-    families are the blind set ``data/eval/cot/heldout_v4.yaml``
+    families are the blind set ``data/eval/cot/heldout_v5.yaml``
     (:func:`~distillguard_lab.evaluate.cot_catalogs.heldout`, outside the package, written
     blind to the signal; the report names its version).  Recall on development data is
     reported too, labelled as such: all of the simulator's families
     (:data:`~distillguard_lab.sim.elicitation.FAMILIES`, development data since the v1
-    held-out split was spent on 2026-11-26), and the spent former held-out sets v2 and
-    v3 (:func:`~distillguard_lab.evaluate.cot_catalogs.spent_set`), both spent on 2026-11-27
-    and trained on since.
+    held-out split was spent on 2026-11-26), and the spent former held-out sets v2, v3
+    (spent 2026-11-27) and v4 (spent 2026-12-07)
+    (:func:`~distillguard_lab.evaluate.cot_catalogs.spent_set`).
 (b) **Flag rate on benign prompts.**  The *test* half of ShareGPT user turns (the
     half not used to tune the threshold; halves split by a hash of the conversation
     id, :func:`sharegpt_half`), ordinary explanation asks
     (:data:`~distillguard_lab.sim.elicitation.BENIGN_REASONING_ASKS`) wrapped around real
     ShareGPT and benchmark questions (hard negatives), and evaluation users' CoT
     benchmark prompts (lm-eval chain-of-thought items, alone and in the few-shot "Let's
-    think step by step" format evaluation harnesses send): legitimate, reported apart.
+    think step by step" format evaluation harnesses send): legitimate, reported apart;
+    and the blind hard negatives written with the held-out set
+    (:func:`~distillguard_lab.evaluate.cot_catalogs.heldout_negatives`: requests that look
+    like elicitation but do not ask for reasoning, and legitimate apps' system prompts),
+    wrapped around the same kind of real tasks, by kind.
 (c) **Misses.**  Up to 20 missed held-out prompts and 20 flagged benign prompts.  Read
     them to report, never to tune the signal: a held-out set whose misses were used to
     fix the detector is spent.
 
-Targets: recall >= 0.90 on held-out families, flag rate <= 0.01 on ShareGPT.
+Targets (issue 18): recall >= 0.95 on held-out families, flag rate <= 0.005 on
+ShareGPT, <= 0.02 on the blind hard negatives.
 
 Run ``python -m distillguard_lab.evaluate.cot [--json FILE]``.
 
@@ -61,8 +66,10 @@ from distillguard_lab.sim.corpus import Corpus, load_corpus
 #: Corpus kinds an operator harvests.
 HARVEST_KINDS = ("benchmark", "seed_task", "self_instruct")
 #: Recall and flag-rate targets.
-RECALL_TARGET = 0.90
-FLAG_RATE_TARGET = 0.01
+RECALL_TARGET = 0.95
+FLAG_RATE_TARGET = 0.005
+#: Flag-rate target on the blind hard negatives written with the held-out set.
+HARD_NEGATIVE_TARGET = 0.02
 #: Examples listed per kind of error.
 MAX_EXAMPLES = 20
 #: Characters of each listed example.
@@ -265,9 +272,8 @@ class CotReport:
     heldout_version: str = ""
     heldout: list[FamilyResult] = field(default_factory=list)
     dev: list[FamilyResult] = field(default_factory=list)
-    #: The spent v2 and v3 families (development data: trained on).
-    spent_v2: list[FamilyResult] = field(default_factory=list)
-    spent_v3: list[FamilyResult] = field(default_factory=list)
+    #: The spent former held-out families by version (development data).
+    spent: dict[str, list[FamilyResult]] = field(default_factory=dict)
     benign: dict[str, Rate] = field(default_factory=dict)
     missed_heldout: list[str] = field(default_factory=list)
     flagged_benign: list[str] = field(default_factory=list)
@@ -285,13 +291,15 @@ class CotReport:
     def dev_recall(self) -> float | None:
         return self._pooled(self.dev)
 
-    @property
-    def spent_v2_recall(self) -> float | None:
-        return self._pooled(self.spent_v2)
+    def spent_recall(self, version: str) -> float | None:
+        return self._pooled(self.spent.get(version, []))
 
     @property
-    def spent_v3_recall(self) -> float | None:
-        return self._pooled(self.spent_v3)
+    def heldout_negatives_flag_rate(self) -> float | None:
+        """Pooled flag rate on the blind hard negatives of the held-out set."""
+        rates = [r for k, r in self.benign.items() if k.startswith("heldout_negatives_")]
+        n = sum(r.n for r in rates)
+        return sum(r.flagged for r in rates) / n if n else None
 
     @property
     def sharegpt_flag_rate(self) -> float | None:
@@ -303,16 +311,26 @@ class CotReport:
             "threshold": self.threshold,
             "seed": self.seed,
             "n_tasks": self.n_tasks,
-            "targets": {"heldout_recall": RECALL_TARGET, "sharegpt_flag_rate": FLAG_RATE_TARGET},
+            "targets": {
+                "heldout_recall": RECALL_TARGET,
+                "sharegpt_flag_rate": FLAG_RATE_TARGET,
+                "heldout_negatives_flag_rate": HARD_NEGATIVE_TARGET,
+            },
             "heldout_version": self.heldout_version,
             "heldout_recall": self.heldout_recall,
             "heldout": [r.to_dict() for r in self.heldout],
+            "sharegpt_flag_rate": self.sharegpt_flag_rate,
+            "heldout_negatives_flag_rate": self.heldout_negatives_flag_rate,
             "dev_recall_development_data": self.dev_recall,
             "dev_development_data": [r.to_dict() for r in self.dev],
-            "spent_v2_recall_development_data": self.spent_v2_recall,
-            "spent_v2_development_data": [r.to_dict() for r in self.spent_v2],
-            "spent_v3_recall_development_data": self.spent_v3_recall,
-            "spent_v3_development_data": [r.to_dict() for r in self.spent_v3],
+            **{
+                key: value
+                for v, rows in self.spent.items()
+                for key, value in (
+                    (f"spent_{v}_recall_development_data", self._pooled(rows)),
+                    (f"spent_{v}_development_data", [r.to_dict() for r in rows]),
+                )
+            },
             "benign": {k: v.to_dict() for k, v in self.benign.items()},
             "missed_heldout": self.missed_heldout,
             "flagged_benign": self.flagged_benign,
@@ -339,17 +357,18 @@ class CotReport:
             )
         if self.dev:
             fam_rows("dev families (DEVELOPMENT DATA, not a test)", self.dev, self.dev_recall)
-        for version, rows, pooled in (
-            ("v2", self.spent_v2, self.spent_v2_recall),
-            ("v3", self.spent_v3, self.spent_v3_recall),
-        ):
+        for version, rows in self.spent.items():
             if rows:
                 fam_rows(
-                    f"spent {version} families (DEVELOPMENT DATA, trained on; not a test)",
+                    f"spent {version} families (DEVELOPMENT DATA; not a test)",
                     rows,
-                    pooled,
+                    self._pooled(rows),
                 )
-        lines.append("benign flag rates (target <= 1% on ShareGPT test half)")
+        lines.append(
+            f"benign flag rates (targets: ShareGPT test half <= {FLAG_RATE_TARGET:.1%}, "
+            f"blind hard negatives <= {HARD_NEGATIVE_TARGET:.0%}; pooled "
+            f"{_pct(self.heldout_negatives_flag_rate)})"
+        )
         for name, rate in self.benign.items():
             lines.append(f"  {name:34s} {rate.flagged:6d}/{rate.n:<6d} {_pct(rate.rate):>7s}")
         return "\n".join(lines)
@@ -361,6 +380,31 @@ def _pct(x: float | None) -> str:
 
 def _examples(texts: Sequence[str], mask: np.ndarray) -> list[str]:
     return [texts[int(i)][:EXAMPLE_CHARS] for i in np.flatnonzero(mask)[:MAX_EXAMPLES]]
+
+
+def _heldout_negatives(
+    version: str, tasks: Sequence[str], rng: np.random.Generator
+) -> dict[str, tuple[list[str], list[str | None]]]:
+    """The blind hard negatives written with held-out set ``version``, as texts and
+    system prompts around ``tasks``: user-message families pooled by kind
+    (``heldout_negatives_<kind>``), and every legitimate app's system prompt with a
+    plain task (``heldout_negatives_system``).  Empty when the set has none."""
+    if version not in cot_catalogs.HELDOUT_NEGATIVES_FILES:
+        return {}
+    negatives = cot_catalogs.heldout_negatives(version)
+    out: dict[str, tuple[list[str], list[str | None]]] = {}
+    for fam in negatives.families:
+        texts, systems = out.setdefault(f"heldout_negatives_{fam.kind}", ([], []))
+        for task in tasks:
+            tmpl = fam.templates[int(rng.integers(len(fam.templates)))]
+            texts.append(tmpl.replace(elicitation.PLACEHOLDER, task))
+            systems.append(None)
+    if negatives.systems:
+        texts, systems = out.setdefault("heldout_negatives_system", ([], []))
+        for task in tasks:
+            texts.append(task)
+            systems.append(negatives.systems[int(rng.integers(len(negatives.systems)))])
+    return out
 
 
 def _heldout() -> tuple[tuple[elicitation.ElicitationFamily, ...], str]:
@@ -401,7 +445,7 @@ def family_recall(
     tasks = harvest_tasks(corpus, n_tasks, np.random.default_rng(seed))
     if split == "heldout":
         families = heldout_families()
-    elif split in ("spent_v2", "spent_v3"):
+    elif split.startswith("spent_"):
         families = cot_catalogs.spent_set(split.removeprefix("spent_")).families
     else:
         families = elicitation.select_families(split)
@@ -444,8 +488,10 @@ def evaluate_cot(
     )
     if include_dev:
         report.dev, _ = family_recall(sig, corpus, "dev", seed=seed, n_tasks=n_tasks)
-        report.spent_v2, _ = family_recall(sig, corpus, "spent_v2", seed=seed, n_tasks=n_tasks)
-        report.spent_v3, _ = family_recall(sig, corpus, "spent_v3", seed=seed, n_tasks=n_tasks)
+        for version in cot_catalogs.SPENT_FILES:
+            report.spent[version], _ = family_recall(
+                sig, corpus, f"spent_{version}", seed=seed, n_tasks=n_tasks
+            )
 
     def cap(texts: list[str]) -> list[str]:
         if n_benign is None or len(texts) <= n_benign:
@@ -454,14 +500,17 @@ def evaluate_cot(
         return [texts[int(i)] for i in pick]
 
     plain, fewshot = lm_eval_cot_prompts(corpus, rng)
-    sets = {
-        "sharegpt_test": cap(sharegpt_turns(corpus, "test")),
-        "hard_negatives_benign_asks": hard_negatives(corpus, n_benign or 2000, rng),
-        "lm_eval_cot_items": cap(plain),
-        "lm_eval_cot_fewshot": cap(fewshot),
+    sets: dict[str, tuple[list[str], list[str | None] | None]] = {
+        "sharegpt_test": (cap(sharegpt_turns(corpus, "test")), None),
+        "hard_negatives_benign_asks": (hard_negatives(corpus, n_benign or 2000, rng), None),
+        "lm_eval_cot_items": (cap(plain), None),
+        "lm_eval_cot_fewshot": (cap(fewshot), None),
     }
-    for name, texts in sets.items():
-        _, flags = score_texts(sig, texts)
+    neg_tasks = harvest_tasks(corpus, n_tasks, np.random.default_rng([seed, 5]))
+    blind = _heldout_negatives(report.heldout_version, neg_tasks, np.random.default_rng(seed))
+    sets.update({name: (texts, systems) for name, (texts, systems) in blind.items()})
+    for name, (texts, systems) in sets.items():
+        _, flags = score_texts(sig, texts, systems)
         report.benign[name] = Rate(len(texts), int(flags.sum()))
         room = MAX_EXAMPLES - len(report.flagged_benign)
         if room > 0:

@@ -5,18 +5,15 @@ not product: they live in the repository's ``data/eval/cot/`` folder (no package
 them, so no wheel ships them and no ``import`` reaches them), with their SHA-256 in
 ``data/eval/MANIFEST``:
 
-``heldout_v4.yaml``
-    The **blind held-out test set** (v4): read only by :func:`heldout`, which only the
-    evaluation (:mod:`distillguard_lab.evaluate.cot`) calls.  Never train, tune or read its
-    misses; the model-building scripts refuse to run once it has been read
-    (:func:`refuse_blind_reads`, :func:`blind_reads`).
 ``heldout_v5.yaml``, ``heldout_v5_negatives.yaml``
-    The next blind set (v5, written 2026-12-07 while v4 was being spent) and its blind
-    hard negatives: ``heldout("v5")`` and :func:`heldout_negatives`.  Blind exactly like
-    v4 (the same guard refuses them); :func:`heldout` without an argument still reads v4
-    until v5 is measured.
-``spent_v2.yaml``, ``spent_v3.yaml``
+    The **blind held-out test set** (v5, written 2026-12-07) and its blind hard
+    negatives: read only by :func:`heldout` and :func:`heldout_negatives`, which only the
+    evaluation (:mod:`distillguard_lab.evaluate.cot`) calls.  Never train, tune or read
+    its misses; the model-building scripts refuse to run once it has been read
+    (:func:`refuse_blind_reads`, :func:`blind_reads`).
+``spent_v2.yaml``, ``spent_v3.yaml``, ``spent_v4.yaml``
     Former held-out sets, spent (results read): development data (:func:`spent_set`).
+    v4 was the held-out set until v5 replaced it on 2026-12-07.
 ``dev_families.yaml``, ``dev_negatives.yaml``
     Development families, benign apps and asks, and benign hard negatives
     (:func:`dev_families`, :func:`dev_negatives`).
@@ -63,15 +60,15 @@ EVAL_DATA_ENV: Final = "DISTILLGUARD_EVAL_DATA"
 COT_DIR: Final = "cot"
 MANIFEST: Final = "MANIFEST"
 #: The blind held-out set (relative to the evaluation data folder).
-HELDOUT_FILE: Final = f"{COT_DIR}/heldout_v4.yaml"
+HELDOUT_FILE: Final = f"{COT_DIR}/heldout_v5.yaml"
 #: Every blind held-out set, by version; :func:`heldout` reads ``DEFAULT_HELDOUT``
 #: unless told otherwise.
-HELDOUT_FILES: Final = {"v4": HELDOUT_FILE, "v5": f"{COT_DIR}/heldout_v5.yaml"}
-DEFAULT_HELDOUT: Final = "v4"
+HELDOUT_FILES: Final = {"v5": HELDOUT_FILE}
+DEFAULT_HELDOUT: Final = "v5"
 #: The blind hard negatives written with a held-out set, by version.
 HELDOUT_NEGATIVES_FILES: Final = {"v5": f"{COT_DIR}/heldout_v5_negatives.yaml"}
 #: The spent sets, by version.
-SPENT_FILES: Final = {"v2": f"{COT_DIR}/spent_v2.yaml", "v3": f"{COT_DIR}/spent_v3.yaml"}
+SPENT_FILES: Final = {v: f"{COT_DIR}/spent_{v}.yaml" for v in ("v2", "v3", "v4")}
 
 #: What a catalog is: the blind test set, a spent former test set, development data.
 Status = Literal["heldout", "spent", "dev"]
@@ -276,7 +273,7 @@ def _negatives(doc: YamlDoc) -> DevNegatives:
 
 
 def heldout(version: str = DEFAULT_HELDOUT) -> FamilyCatalog:
-    """A blind held-out test set (v4 unless ``version`` says otherwise).  Only the
+    """A blind held-out test set (v5 unless ``version`` says otherwise).  Only the
     evaluation calls this.
 
     Each call reads the file again and counts (:func:`blind_reads`), so a process that

@@ -11,7 +11,7 @@ Families differ in wording on purpose (no shared "step by step" everywhere).
 Every family here is development data (:data:`FAMILY_SPLIT` maps all of them to
 ``"dev"``): the 14 families once held out were spent on 2026-11-26, when their names
 were seen during development.  The detector is now scored on a separate catalog written
-blind to it (``data/eval/cot/heldout_v4.yaml`` in the repository, read only by
+blind to it (``data/eval/cot/heldout_v5.yaml`` in the repository, read only by
 :mod:`distillguard_lab.evaluate.cot`), which lives outside the package on purpose: the
 simulator must never generate held-out phrasings, because simulated traffic is used in
 development.  A campaign's ``families: heldout`` is
@@ -177,7 +177,7 @@ FAMILY_SPLIT: dict[str, str] = {f.id: "dev" for f in FAMILIES}
 #: Why a ``"heldout"`` family split is refused; shared with scenario validation.
 HELDOUT_REFUSED = (
     "the 'heldout' family split was spent on 2026-11-26 and is dev data now; the "
-    "held-out test set (data/eval/cot/heldout_v4.yaml) is for evaluation only and is "
+    "held-out test set (data/eval/cot/heldout_v5.yaml) is for evaluation only and is "
     "never simulated, so use all, dev or a list of family ids"
 )
 

@@ -1,13 +1,12 @@
-"""The held-out v4 elicitation catalog is well formed and apart from all development data.
-
-These tests read the blind set (its templates, never a score of the signal on it).
+"""The spent v4 elicitation catalog (the held-out set until 2026-12-07) is well formed
+and apart from the other development data.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from distillguard_lab.evaluate.cot_catalogs import heldout, spent_set
+from distillguard_lab.evaluate.cot_catalogs import spent_set
 from distillguard_lab.sim.elicitation import FAMILIES, ElicitationFamily
 from tests.evaluate.catalog import (
     check_apart,
@@ -18,7 +17,7 @@ from tests.evaluate.catalog import (
     task_positions,
 )
 
-HELDOUT = heldout()
+HELDOUT = spent_set("v4")
 HELDOUT_FAMILIES = HELDOUT.families
 SPENT_V2 = spent_set("v2").families
 SPENT_V3 = spent_set("v3").families
@@ -61,13 +60,7 @@ def test_wrap_keeps_braces_in_tasks_and_templates() -> None:
 
 
 def test_version() -> None:
-    assert (HELDOUT.version, HELDOUT.written, HELDOUT.status) == ("v4", "2026-11-27", "heldout")
-
-
-def test_heldout_is_what_evaluation_measures() -> None:
-    from distillguard_lab.evaluate import cot
-
-    assert cot._heldout() == (HELDOUT_FAMILIES, "v4")
+    assert (HELDOUT.version, HELDOUT.written, HELDOUT.status) == ("v4", "2026-11-27", "spent")
 
 
 def test_more_than_v2_and_v3_and_apart_from_dev_families() -> None:
