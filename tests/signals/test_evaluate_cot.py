@@ -47,12 +47,22 @@ def test_small_evaluation(corpus: Corpus, tmp_path: Path) -> None:
     assert {r["split"] for r in d["spent_v2_development_data"]} == {"spent_v2"}
     assert {r["family"] for r in d["spent_v2_development_data"]} == {f.id for f in SPENT_V2}
     assert {r["family"] for r in d["spent_v3_development_data"]} == {f.id for f in SPENT_V3}
-    assert set(d["benign"]) == {
+    assert {r["family"] for r in d["spent_v4_development_data"]} == {
+        f.id for f in cot_catalogs.spent_set("v4").families
+    }
+    blind = {k for k in d["benign"] if k.startswith("heldout_negatives_")}
+    assert set(d["benign"]) - blind == {
         "sharegpt_test",
         "hard_negatives_benign_asks",
         "lm_eval_cot_items",
         "lm_eval_cot_fewshot",
     }
+    # The blind hard negatives of the held-out set, by kind, around 12 tasks each.
+    assert "heldout_negatives_system" in blind
+    assert len(blind) >= 5
+    assert all(d["benign"][k]["n"] % 12 == 0 and d["benign"][k]["n"] > 0 for k in blind)
+    pooled = sum(d["benign"][k]["flagged"] for k in blind) / sum(d["benign"][k]["n"] for k in blind)
+    assert d["heldout_negatives_flag_rate"] == pytest.approx(pooled)
     assert d["benign"]["sharegpt_test"]["n"] == 300
     assert len(d["missed_heldout"]) <= cot.MAX_EXAMPLES
     assert all(len(x) <= cot.EXAMPLE_CHARS + 40 for x in d["flagged_benign"])
@@ -60,6 +70,7 @@ def test_small_evaluation(corpus: Corpus, tmp_path: Path) -> None:
     assert "held-out families" in table
     assert "spent v2 families (DEVELOPMENT DATA" in table
     assert "spent v3 families (DEVELOPMENT DATA" in table
+    assert "spent v4 families (DEVELOPMENT DATA" in table
 
 
 @pytest.mark.corpus
