@@ -45,6 +45,7 @@ import pyarrow.compute as pc
 
 from distillguard.arrowsql import query
 from distillguard.campaigns.links import LinkContext, Linker, available, create
+from distillguard.campaigns.task_pool import TaskPoolConfig, find_task_pools
 from distillguard.errors import DistillguardError
 from distillguard.scoring.features import shrunk
 from distillguard.scoring.risk import Calibration, ScoringConfig, score_accounts
@@ -81,6 +82,9 @@ class CampaignConfig:
     flag_verdict: str = "restrict"
     #: Weight of the group-level term for reasoning demanded in system prompts.
     system_cot_weight: float = 3.0
+    #: Groups held together by shared content, tested on what they were served
+    #: (:mod:`distillguard.campaigns.task_pool`).
+    task_pool: TaskPoolConfig = field(default_factory=TaskPoolConfig)
     #: Leiden resolution (higher: smaller groups).
     resolution: float = 1.0
     #: Edges lighter than this are dropped before clustering.
@@ -270,6 +274,12 @@ def _summed(links: pa.Table) -> pa.Table:
     return edges.sort_by([("src", "ascending"), ("dst", "ascending")])
 
 
+def _content_types() -> frozenset[str]:
+    from distillguard.campaigns.links import REGISTRY
+
+    return frozenset(n for n, c in REGISTRY.items() if c.kind == "content")
+
+
 def _merge_types() -> list[str]:
     from distillguard.campaigns.links import REGISTRY
 
@@ -348,6 +358,24 @@ def find_campaigns(
     flagged = _score_groups(store, members, calibration, scoring, window, w_sys)
     flagged = flagged.filter(pc.greater_equal(flagged["score"], threshold))
     members = members.filter(pc.is_in(members["group_id"], flagged["account_id"].cast(pa.string())))
+    if cfg.task_pool.enabled:
+        if on_step is not None:
+            on_step("task pools")
+        pools = find_task_pools(
+            store.profile_table(start, end),
+            groups,
+            links,
+            _content_types(),
+            threshold,
+            cfg.task_pool,
+            exclude=frozenset(members["account_id"].to_pylist()),
+        )
+        if pools.members.num_rows:
+            cols = pools.flagged.column_names
+            flagged = pa.concat_tables(
+                [flagged.select(cols).cast(pools.flagged.schema), pools.flagged]
+            )
+            members = pa.concat_tables([members.cast(pools.members.schema), pools.members])
     campaigns = describe_campaigns(store, flagged, members, links, start, end)
     timings["score_s"] = time.perf_counter() - t2
     return CampaignFinding(

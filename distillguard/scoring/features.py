@@ -144,16 +144,22 @@ def _col(t: pa.Table, name: str, default: float = 0.0) -> F64:
     return out
 
 
+def served(profiles: pa.Table) -> tuple[F64, F64]:
+    """Requests (at least 1) and tokens served per profile row.
+
+    Usage as OpenAI reports it: completion tokens include the reasoning tokens
+    (docs/schema.md), so what an account was served is the completion tokens.
+    """
+    return np.maximum(_col(profiles, "n"), 1.0), _col(profiles, "completion_tokens")
+
+
 def account_features(profiles: pa.Table) -> dict[str, F64 | list[str]]:
     """Feature arrays, one value per profile row (``_*_n`` are hit counts for the rates)."""
-    n = np.maximum(_col(profiles, "n"), 1.0)
+    n, comp = served(profiles)
     out: dict[str, F64 | list[str]] = {}
     out["account_id"] = profiles.column("account_id").to_pylist()
     out["requests"] = n
     out["active_days"] = _col(profiles, "active_days")
-    # Usage as OpenAI reports it: completion tokens include the reasoning tokens
-    # (docs/schema.md), so what an account was served is the completion tokens.
-    comp = _col(profiles, "completion_tokens")
     reas = _col(profiles, "reasoning_tokens")
     out["tokens_returned"] = comp
     out["tokens_per_request"] = comp / n

@@ -2,12 +2,13 @@
 
 >>> from distillguard_lab.redteam.informed import available
 >>> available()  # doctest: +NORMALIZE_WHITESPACE
-['cover_traffic', 'hydra', 'naive', 'quiet_pool', 'response_format', 'reworded',
+['cover_traffic', 'distinct_tasks', 'hydra', 'naive', 'quiet_pool', 'response_format', 'reworded',
  'system_prompt']
 """
 
 from distillguard_lab.redteam.informed.strategies import (
     cover_traffic,
+    distinct_tasks,
     hydra,
     naive,
     quiet_pool,
@@ -18,6 +19,7 @@ from distillguard_lab.redteam.informed.strategies import (
 
 __all__ = [
     "cover_traffic",
+    "distinct_tasks",
     "hydra",
     "naive",
     "quiet_pool",
