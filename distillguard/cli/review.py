@@ -199,7 +199,7 @@ def show(
             "campaign_id") else "")
     )  # fmt: skip
     for reason in subject.get("reasons") or []:
-        console.print(f"  - {reason}", highlight=False)
+        console.print(f"  - {reason}", highlight=False, soft_wrap=True)
     if campaign is not None:
         console.print(f"members ({campaign['n_accounts']:,}): " + ", ".join(campaign["accounts"]))
     for h in history:
@@ -207,6 +207,7 @@ def show(
             f"review {h['id']} {h['at']}: {h['action']} by {h['reviewer']}: {h['note']}"
             + (f" (appeal {h['reference']})" if h.get("reference") else ""),
             highlight=False,
+            soft_wrap=True,
         )
 
 

@@ -215,3 +215,74 @@ def test_without_an_admin_token_the_review_api_is_off(upstream: str, tmp_path: P
         r = httpx.get(f"{url}/admin/review/flagged", timeout=30)
         assert r.status_code == 403
         assert r.json()["error"]["code"] == "forbidden"
+
+
+def test_review_cli_without_a_gateway(redis_server: RedisServer, tmp_path: Path) -> None:
+    from distillguard.gateway.audit import AuditLog
+
+    scan = write_scan(tmp_path / "scan")
+    feedback = tmp_path / "feedback.jsonl"
+    res = runner.invoke(cli_app, ["review", "list", "--scan", str(scan), "--json"])
+    assert res.exit_code == 0, res.output
+    queue = json.loads(res.output)
+    assert [r["account_id"] for r in queue["accounts"]] == ["acct-fp", "acct-c1", "acct-c2"]
+    assert queue["accounts"][0]["reasons"][2] == "narrow templates"
+    res = runner.invoke(cli_app, ["review", "list", "--scan", str(scan)])
+    assert res.exit_code == 0, res.output
+    assert "acct-fp" in res.output
+    assert "orion" in res.output
+
+    # Block the campaign into the feedback table and the gateways' shared state.
+    prefix = "dg:"  # what `review act --redis` and `serve --redis` use
+    try:
+        res = runner.invoke(cli_app, [
+            "review", "act", "block", "--campaign", "orion", "--reviewer", "bo",
+            "--note", "one card", "--scan", str(scan), "--feedback", str(feedback),
+            "--redis", redis_server.url,
+        ])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        assert "on 2 account(s)" in res.output
+
+        async def views() -> list[dict[str, str]]:
+            state = RedisState(redis_server.url, prefix=prefix)
+            try:
+                return [await state.view(a) for a in ("acct-c1", "acct-c2", "acct-fp")]
+            finally:
+                await state.close()
+
+        c1, c2, fp = asyncio.run(views())
+        assert c1["review"] == c2["review"] == "block"
+        assert "review" not in fp
+    finally:
+        cleanup = RedisState(redis_server.url, prefix=prefix)
+
+        async def flush() -> None:
+            await cleanup.flush_all()
+            await cleanup.close()
+
+        asyncio.run(flush())
+    res = runner.invoke(cli_app, ["review", "show", "orion", "--scan", str(scan),
+                                  "--feedback", str(feedback)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "acct-c1, acct-c2" in res.output
+    assert "block by bo: one card" in res.output
+    res = runner.invoke(cli_app, ["review", "show", "acct-fp", "--scan", str(scan), "--json"])
+    assert json.loads(res.output)["account"]["verdict"] == "block"
+    blank = ["--reviewer", "bo", "--note", " ", "--feedback", str(feedback)]
+    res = runner.invoke(cli_app, ["review", "act", "allow", "--account", "acct-fp", *blank])
+    assert res.exit_code == 2
+    assert "note" in res.output
+
+    # An appeal looked up in audit logs (several replicas' files).
+    logs = []
+    for i, rid in enumerate(("req_00000000000000aa", "req_00000000000000bb")):
+        log = AuditLog(tmp_path / f"audit-{i}.jsonl").start()
+        log.write({"kind": "decision", "request_id": rid, "account": "acct-fp",
+                   "action": "block", "rule": "batch-block", "status": 403})  # fmt: skip
+        log.close()
+        logs += ["--audit", str(log.path)]
+    res = runner.invoke(cli_app, ["review", "appeal", "req_00000000000000bb", *logs, "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["decision"]["rule"] == "batch-block"
+    res = runner.invoke(cli_app, ["review", "appeal", "req_00000000000000cc", *logs])
+    assert res.exit_code == 2
