@@ -336,7 +336,7 @@ class Gateway:
         )
         self.scorer.start()
         await self.follow_files()
-        if self.accounts is not None or self.cfg.intel is not None:
+        if self.accounts is not None or self.cfg.intel is not None or self.review.feedback:
             self._follow_task = asyncio.create_task(self._follow())
         try:
             yield
@@ -357,7 +357,8 @@ class Gateway:
 
         The accounts file is pushed into the state when it changed, and also when
         the state no longer holds the version this gateway pushed (a Redis restarted
-        without persistence): batch verdicts come back within ``reload_s``.
+        without persistence): batch verdicts come back within ``reload_s``, and the
+        reviews of the feedback table with them (:meth:`ReviewApi.restore`).
         """
         if self.accounts is not None:
             changed = await asyncio.to_thread(self.accounts.check)
@@ -373,6 +374,14 @@ class Gateway:
                         await state.set_meta(BATCH_VIEWS_META, token)
                 except StateUnavailable:
                     self._state_seen(False)
+        if self.review.feedback is not None:
+            # After the batch views: a replayed review keeps the evidence it finds.
+            try:
+                await self.review.restore()
+            except StateUnavailable:
+                self._state_seen(False)
+            except DistillguardError:  # an unreadable table must not end the follower
+                log.exception("restoring the reviews from the feedback table failed")
         if self.cfg.intel is not None:
             await asyncio.to_thread(self.cfg.intel.check)
 

@@ -26,6 +26,8 @@ call (who asked what, and the status), whatever the answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -59,6 +61,8 @@ ACTIONS: Final = "/admin/review/actions"
 #: Largest review action body (a campaign's member list included).
 MAX_BODY: Final = 8 * 1024 * 1024
 MAX_LIMIT: Final = 1000
+#: State meta key: set once the state holds the feedback table's reviews.
+REVIEWS_META: Final = "reviews"
 #: Views read or written per state call when an action names many accounts.
 _CHUNK: Final = 500
 
@@ -127,6 +131,9 @@ class ReviewApi:
                     503, str(exc), type_="server_error", code="review_data_unavailable",
                     headers={"retry-after": "5"},
                 )  # fmt: skip
+        # A body left unread (refused before it was read) would reset the connection
+        # and the client might never see the answer.
+        await _drain(request)
         resp.headers["x-request-id"] = rid
         record["status"] = resp.status_code
         try:
@@ -255,6 +262,7 @@ class ReviewApi:
             members = await self._members(body["campaign_id"])
         action = parse_action(body, source="gateway", members=members)
         record["review_id"] = action.id
+        await self.restore()  # a state that lost the older reviews gets them first
         await self.apply(action)
         # Audited, then recorded for calibration; the action is already in force.
         await self.write({"kind": "review", "request_id": record["request_id"],
@@ -265,6 +273,29 @@ class ReviewApi:
             recs = await asyncio.to_thread(records_of, self.audit_path, action.reference)
             found = any(r.get("kind") == "decision" for r in recs)
         return JSONResponse({"action": action.record(), "reference_found": found}, 201)
+
+    async def restore(self) -> int:
+        """Put the feedback table's reviews back into a state that lost them.
+
+        A state that does not hold :data:`REVIEWS_META` never had them (new) or lost
+        them (a Redis restarted without persistence): the latest action of every
+        account is written again, its evidence read from the views as they are now.
+        Returns the accounts written (0 when the state had them).
+        """
+        if self.feedback is None or await self.state.get_meta(REVIEWS_META) is not None:
+            return 0
+        latest = await asyncio.to_thread(self.feedback.latest)
+        by_action: dict[str, list[str]] = {}
+        actions: dict[str, ReviewAction] = {}
+        for account, action in latest.items():
+            by_action.setdefault(action.id, []).append(account)
+            actions[action.id] = action
+        n = 0
+        for aid, accounts in by_action.items():
+            part = dataclasses.replace(actions[aid], accounts=tuple(accounts))
+            n += await apply_review(self.state, part, self.remember)
+        await self.state.set_meta(REVIEWS_META, "1")
+        return n
 
     async def apply(self, action: ReviewAction) -> None:
         """Put ``action`` in the views of its accounts (read, then written, in chunks)."""
@@ -366,6 +397,16 @@ async def _json_body(request: Request) -> Any:
         return json.loads(b"".join(parts))
     except (ValueError, RecursionError) as exc:
         raise ReviewError("the body is not JSON", field="body") from exc
+
+
+async def _drain(request: Request) -> None:
+    budget = MAX_BODY
+    with contextlib.suppress(ClientDisconnect, RuntimeError):
+        # RuntimeError: Starlette's "Stream consumed" (the body was read).
+        async for chunk in request.stream():
+            budget -= len(chunk)
+            if budget <= 0:
+                return
 
 
 def _audit_down() -> Response:

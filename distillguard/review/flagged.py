@@ -32,7 +32,15 @@ class Flagged:
     campaigns: list[dict[str, Any]]
 
     def campaign_members(self) -> dict[str, list[str]]:
-        return {str(c["campaign_id"]): list(c["accounts"] or []) for c in self.campaigns}
+        """Campaign id → its accounts (``campaigns.parquet``, and the accounts table's
+        ``campaign_id`` where there is no campaigns file)."""
+        out: dict[str, set[str]] = {
+            str(c["campaign_id"]): set(c["accounts"] or []) for c in self.campaigns
+        }
+        for r in self.accounts:
+            if r.get("campaign_id"):
+                out.setdefault(str(r["campaign_id"]), set()).add(str(r["account_id"]))
+        return {k: sorted(v) for k, v in out.items()}
 
 
 def scan_files(where: str | Path) -> tuple[Path, Path]:

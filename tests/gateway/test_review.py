@@ -286,3 +286,55 @@ def test_review_cli_without_a_gateway(redis_server: RedisServer, tmp_path: Path)
     assert json.loads(res.output)["decision"]["rule"] == "batch-block"
     res = runner.invoke(cli_app, ["review", "appeal", "req_00000000000000cc", *logs])
     assert res.exit_code == 2
+
+
+def test_reviews_come_back_after_a_restart_or_a_redis_that_lost_them(
+    upstream: str, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    import time
+
+    scan = write_scan(tmp_path / "scan")
+    feedback = tmp_path / "feedback.jsonl"
+    unblock = ["review", "act", "unblock", "--account", "acct-fp", "--reviewer", "ana",
+               "--note", "verified", "--feedback", str(feedback)]  # fmt: skip
+    assert runner.invoke(cli_app, unblock).exit_code == 0
+    # A gateway started after the action (memory state: nothing survives a restart
+    # but the feedback table) applies it from its first request.
+    cfg = GatewayConfig(upstream=upstream, keys=KEYS, scorer="inline", admin_token=ADMIN,
+                        accounts_path=scan / "accounts.parquet",
+                        feedback_path=feedback)  # fmt: skip
+    with serve(create_app(cfg)) as url:
+        assert chat(url, "fp").status_code == 200
+        assert chat(url, "c1").status_code == 200  # throttled, not refused
+    # A Redis that lost everything gets the batch views and the reviews back.
+    prefix = f"dg-review-{uuid.uuid4().hex[:8]}:"
+    cfg = GatewayConfig(upstream=upstream, keys=KEYS, scorer="inline", admin_token=ADMIN,
+                        state=RedisState(redis_server.url, prefix=prefix), reload_s=0.1,
+                        accounts_path=scan / "accounts.parquet",
+                        feedback_path=feedback)  # fmt: skip
+    with serve(create_app(cfg)) as url:
+        assert chat(url, "fp").status_code == 200
+        asyncio.run(flush_prefix(redis_server.url, prefix))
+        deadline = time.monotonic() + 10
+        while True:
+            views = asyncio.run(_view(redis_server.url, prefix, "acct-fp"))
+            if views.get("review") == "unblock" and views.get("batch_verdict") == "block":
+                break
+            assert time.monotonic() < deadline, views
+            time.sleep(0.1)
+        assert chat(url, "fp").status_code == 200
+    asyncio.run(flush_prefix(redis_server.url, prefix))
+
+
+async def _view(url: str, prefix: str, account: str) -> dict[str, str]:
+    state = RedisState(url, prefix=prefix)
+    try:
+        return await state.view(account)
+    finally:
+        await state.close()
+
+
+async def flush_prefix(url: str, prefix: str) -> None:
+    state = RedisState(url, prefix=prefix)
+    await state.flush_all()
+    await state.close()
