@@ -99,6 +99,10 @@ def _queue_row(r: dict[str, Any], reviews: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _num(v: object) -> str:
+    return f"{v:.4f}" if isinstance(v, int | float) else "—"
+
+
 def _print(doc: object) -> None:
     print(json.dumps(doc, indent=1, default=str, ensure_ascii=False))
 
@@ -144,7 +148,7 @@ def list_flagged(
         rev = r.get("review")
         t.add_row(
             r["account_id"], f"[{_COLOURS.get(v, '')}]{v}[/]",
-            "—" if risk is None else f"{risk:.4f}", r.get("campaign_id") or "",
+            _num(risk), r.get("campaign_id") or "",
             "" if not rev else str(rev["action"]), "\n".join(r["reasons"][1:4]),
         )  # fmt: skip
     console.print(t)
@@ -154,7 +158,7 @@ def list_flagged(
             ct.add_column(col, overflow="fold")
         for c in campaigns:
             ev = ", ".join(str(e["link_type"]) for e in (c.get("evidence") or [])[:4])
-            ct.add_row(str(c["campaign_id"]), f"{c['risk']:.4f}", f"{c['n_accounts']:,}", ev)
+            ct.add_row(str(c["campaign_id"]), _num(c.get("risk")), f"{c['n_accounts']:,}", ev)
         console.print(ct)
 
 
@@ -194,7 +198,7 @@ def show(
     subject = campaign if campaign is not None else accounts[0]
     kind = "campaign" if campaign is not None else "account"
     console.print(
-        f"[bold]{kind} {target}[/]: verdict {subject['verdict']}, risk {subject['risk']:.4f}"
+        f"[bold]{kind} {target}[/]: verdict {subject['verdict']}, risk {_num(subject['risk'])}"
         + (f", campaign {subject['campaign_id']}" if kind == "account" and subject.get(
             "campaign_id") else "")
     )  # fmt: skip

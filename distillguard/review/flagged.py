@@ -8,6 +8,7 @@ is ``restrict`` or ``block`` or it belongs to a campaign.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +74,9 @@ def read_flagged(where: str | Path, accounts: Iterable[str] | None = None) -> Fl
             in_campaign = pc.invert(pc.fill_null(pc.equal(table["campaign_id"], ""), True))
             flag = pc.or_(flag, pc.fill_null(in_campaign, False))
         table = table.filter(flag)
-    rows = sorted(table.to_pylist(), key=lambda r: (-float(r["risk"] or 0), str(r["account_id"])))
+    rows = sorted(
+        table.to_pylist(), key=lambda r: (-(_finite(r["risk"]) or 0.0), str(r["account_id"]))
+    )
     campaigns: list[dict[str, Any]] = []
     if cpath.exists():
         try:
@@ -88,7 +91,15 @@ def read_flagged(where: str | Path, accounts: Iterable[str] | None = None) -> Fl
     for r in rows:
         r["reasons"] = list(r.get("reasons") or [])
         r["campaign_id"] = r.get("campaign_id") or None
+        r["risk"] = _finite(r.get("risk"))
+    for c in campaigns:
+        c["risk"] = _finite(c.get("risk"))
     return Flagged(rows, campaigns)
+
+
+def _finite(v: object) -> float | None:
+    # JSON has no NaN: an unreadable risk is shown as none.
+    return float(v) if isinstance(v, int | float) and math.isfinite(v) else None
 
 
 def _strings(values: Iterable[str]) -> Any:

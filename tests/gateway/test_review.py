@@ -204,6 +204,18 @@ def test_campaign_block_verify_and_allow_reach_every_replica(
         assert admin(a, "GET", "/admin/review/elsewhere").status_code == 404
         assert admin(a, "GET", "/admin/review/appeal/req_0000000000000000").status_code == 404
         assert admin(a, "GET", "/admin/review/appeal/nope").status_code == 400
+        # The CLI against a gateway: the queue with the reviews in force, and an appeal.
+        res = runner.invoke(cli_app, ["review", "list", "--gateway", b, "--admin-token", ADMIN,
+                                      "--json"])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        rows = {r["account_id"]: r for r in json.loads(res.output)["accounts"]}
+        assert rows["acct-c2"]["review"]["action"] == "verify"  # the campaign's last action
+        assert rows["acct-c1"]["review"]["action"] == "allow"
+        assert rows["acct-c1"]["review"]["in_force"] is True
+        ref = got.headers["x-request-id"]
+        res = runner.invoke(cli_app, ["review", "appeal", ref, "--gateway", b])
+        assert res.exit_code == 2
+        assert "401" in res.output  # no token, no evidence
     actions = FeedbackTable(tmp_path / "feedback.jsonl").actions()
     assert [x.action for x in actions] == ["block", "verify", "allow"]
 
