@@ -25,6 +25,7 @@ the rules let through; see ``docs/policy.md``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -235,12 +236,13 @@ class Subject:
     unknown_key: bool = False
     state_ok: bool = True
 
-    @property
+    # Cached: every rule's conditions read them (the instance is per request).
+    @functools.cached_property
     def review(self) -> str | None:
         """The review action in force (see :meth:`AccountView.review_in_force`)."""
         return self.view.review_in_force()
 
-    @property
+    @functools.cached_property
     def evidence(self) -> AccountView:
         """The view as rules and trust levels read it: without evidence once a
         reviewer allowed the account (a reviewed false positive)."""
