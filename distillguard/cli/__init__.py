@@ -19,6 +19,7 @@ from distillguard.cli import (
     campaigns,
     intel,
     keys,
+    review,
     scan,
     serve,
     signals,
@@ -43,6 +44,7 @@ app.command()(serve.serve)
 app.command()(serve.sync)
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(intel.intel_app, name="intel")
+app.add_typer(review.review_app, name="review")
 app.add_typer(watermark.wm_app, name="watermark")
 
 

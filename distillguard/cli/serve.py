@@ -93,7 +93,8 @@ def serve(
         typer.Option(
             envvar="DISTILLGUARD_ADMIN_TOKEN",
             metavar="TOKEN",
-            help="Bearer token for /metrics and /healthz details (default: loopback only).",
+            help="Bearer token for /metrics and /healthz details (default: loopback only) "
+            "and the review API under /admin/ (off without it).",
         ),
     ] = None,
     calibration: Annotated[
@@ -125,6 +126,15 @@ def serve(
             metavar="FILE",
             help="Batch scan results (accounts.parquet): loaded at start and again "
             "whenever the file changes.",
+        ),
+    ] = None,
+    feedback: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Review feedback table: the review API (/admin/review/, needs "
+            "--admin-token) appends every action to it (`distillguard calibrate "
+            "--feedback` reads it).",
         ),
     ] = None,
     intel: Annotated[
@@ -248,6 +258,7 @@ def serve(
         scorer=scorer,
         upstream_client=upstream_client,
         accounts_path=accounts,
+        feedback_path=feedback,
         intel=live,
         reload_s=reload_every,
     )

@@ -77,6 +77,8 @@ from distillguard.gateway.proxy import (
     stream_response,
     upstream_failure,
 )
+from distillguard.gateway.review import PREFIX as REVIEW_PREFIX
+from distillguard.gateway.review import ReviewApi
 from distillguard.gateway.routes import METHODS, Limits, Router, RouteSpec
 from distillguard.gateway.scorer import Pending, Scorer, make_scorer
 from distillguard.gateway.state import (
@@ -94,6 +96,7 @@ from distillguard.gateway.watched import LiveIntel, WatchedFile
 from distillguard.ingest.validate import (
     id_problem,
 )
+from distillguard.review.feedback import FeedbackTable
 from distillguard.scoring.risk import Calibration
 from distillguard.signals import Signal, create
 
@@ -159,6 +162,9 @@ class GatewayConfig:
     intel: LiveIntel | None = None
     #: Seconds between checks of the followed files (and of the state's copy of them).
     reload_s: float = 5.0
+    #: The feedback table review actions land in (``serve --feedback``; see
+    #: :mod:`distillguard.review.feedback`).  None: ``POST /admin/review/actions`` answers 503.
+    feedback_path: Path | None = None
 
 
 class Metrics:
@@ -299,6 +305,12 @@ class Gateway:
         self._spend_buf: dict[tuple[str, int], list[int]] = {}
         self._flushing = False
         self._capability: Signal | None = None
+        self.review = ReviewApi(
+            state=config.state, write=self._write, audit_path=config.audit_path,
+            feedback=FeedbackTable(config.feedback_path) if config.feedback_path else None,
+            accounts_path=config.accounts_path, known=lambda: self._known,
+            remember=self._remember, enabled=config.admin_token is not None,
+        )  # fmt: skip
 
     # ------------------------------------------------------------- lifecycle
     @contextlib.asynccontextmanager
@@ -324,7 +336,7 @@ class Gateway:
         )
         self.scorer.start()
         await self.follow_files()
-        if self.accounts is not None or self.cfg.intel is not None:
+        if self.accounts is not None or self.cfg.intel is not None or self.review.feedback:
             self._follow_task = asyncio.create_task(self._follow())
         try:
             yield
@@ -345,7 +357,8 @@ class Gateway:
 
         The accounts file is pushed into the state when it changed, and also when
         the state no longer holds the version this gateway pushed (a Redis restarted
-        without persistence): batch verdicts come back within ``reload_s``.
+        without persistence): batch verdicts come back within ``reload_s``, and the
+        reviews of the feedback table with them (:meth:`ReviewApi.restore`).
         """
         if self.accounts is not None:
             changed = await asyncio.to_thread(self.accounts.check)
@@ -361,6 +374,14 @@ class Gateway:
                         await state.set_meta(BATCH_VIEWS_META, token)
                 except StateUnavailable:
                     self._state_seen(False)
+        if self.review.feedback is not None:
+            # After the batch views: a replayed review keeps the evidence it finds.
+            try:
+                await self.review.restore()
+            except StateUnavailable:
+                self._state_seen(False)
+            except DistillguardError:  # an unreadable table must not end the follower
+                log.exception("restoring the reviews from the feedback table failed")
         if self.cfg.intel is not None:
             await asyncio.to_thread(self.cfg.intel.check)
 
@@ -387,6 +408,7 @@ class Gateway:
                 or view.get("batch_verdict") in _NOTABLE
                 or bool(view.get("campaign_id"))
                 or bool(view.get("intel"))
+                or bool(view.get("review"))
             )
             old = self._known.get(account)
             if old is None and not notable:
@@ -422,10 +444,12 @@ class Gateway:
         self.metrics.state_up.set(1 if ok else 0)
 
     # ------------------------------------------------------------- own endpoints
-    def _admin(self, request: Request) -> bool:
+    def _admin(self, request: Request, *, loopback: bool = True) -> bool:
+        """The admin token was given; or, with ``loopback`` and no token configured,
+        the caller is on this machine."""
         token = self.cfg.admin_token
         if token is None:
-            return _loopback(request.client.host if request.client else None)
+            return loopback and _loopback(request.client.host if request.client else None)
         given = _bearer(request.headers.get("authorization")) or ""
         return hmac.compare_digest(given.encode(), token.encode())
 
@@ -467,6 +491,10 @@ class Gateway:
                     headers={"allow": "GET"},
                 )  # fmt: skip
             return await (self.healthz if raw == b"/healthz" else self.metrics_endpoint)(request)
+        if raw.startswith(REVIEW_PREFIX):
+            # The operator's review API: admin only, never forwarded (gateway/review.py).
+            # Review actions decide who is served: the token, never loopback alone.
+            return await self.review.handle(request, raw, self._admin(request, loopback=False))
         t0 = time.perf_counter()
         now, replayed = _now(request, self.cfg.trust_client_headers)
         rid = "req_" + uuid.uuid4().hex[:16]
@@ -765,6 +793,12 @@ class Gateway:
         if typed.invalid:
             # Read as unset (rules on them do not match); the record says so.
             call.record["view_invalid"] = list(typed.invalid)
+        if typed.review is not None:
+            # Which review decided, or that new evidence made it lapse.
+            in_force = typed.review_in_force()
+            call.record["review"] = {
+                "action": typed.review, "id": typed.review_id, "in_force": in_force is not None,
+            }  # fmt: skip
         return Subject(
             account_id=info.account_id, tier=info.tier, created_at=info.created_at,
             view=typed, unknown_key=call.unknown, state_ok=state_ok,
@@ -852,14 +886,14 @@ class Gateway:
             tier=info.tier, created_at=info.created_at, org_id=info.org_id,
             verified=info.verified, paid_usd=info.paid_usd, chargebacks=info.chargebacks,
         )  # fmt: skip
-        trust = self.cfg.trust.level_of(facts, subject.view, call.now)
+        trust = self.cfg.trust.level_of(facts, subject.evidence, call.now)
         asked = body.get("n")
         n = asked if isinstance(asked, int) and not isinstance(asked, bool) else 1
         if rule is not None and rule.max_n is not None:
             n = min(n, rule.max_n)
         applied = self.guard.applicable(
             account_id=info.account_id, org_id=info.org_id,
-            campaign_id=subject.view.campaign_id if subject.state_ok else None,
+            campaign_id=subject.evidence.campaign_id if subject.state_ok else None,
             trust=trust, n=n, withheld=bool(rule and rule.strip_reasoning),
         )  # fmt: skip
         if not applied:

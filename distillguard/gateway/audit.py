@@ -392,6 +392,36 @@ def read_records(path: str | Path, kind: str | None = None) -> list[dict[str, An
     return out
 
 
+def records_of(path: str | Path, request_id: str) -> list[dict[str, Any]]:
+    """The records of one request (decision, outcome, signals), and the review
+    records that answered it as an appeal, in order.
+
+    Read a line at a time, and a line is parsed only when it names the id, so a
+    long log is searched in one pass without holding it.
+    """
+    p = Path(path)
+    needle = json.dumps(request_id).encode()
+    out: list[dict[str, Any]] = []
+    try:
+        with p.open("rb") as fh:
+            for i, line in enumerate(fh, start=1):
+                if needle not in line:
+                    continue
+                try:
+                    rec = json.loads(line)
+                except ValueError as exc:
+                    if not line.endswith(b"\n"):
+                        break  # torn by a crash: not a record
+                    raise AuditError("not a JSON record", path=p, line=i) from exc
+                if rec.get("request_id") == request_id or rec.get("reference") == request_id:
+                    out.append(rec)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise AuditError(f"cannot read audit log: {exc.strerror}", path=p) from exc
+    return out
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     """Outcome of :func:`verify`: records checked and the first problem, if any."""

@@ -25,6 +25,7 @@ the rules let through; see ``docs/policy.md``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -235,15 +236,27 @@ class Subject:
     unknown_key: bool = False
     state_ok: bool = True
 
+    # Cached: every rule's conditions read them (the instance is per request).
+    @functools.cached_property
+    def review(self) -> str | None:
+        """The review action in force (see :meth:`AccountView.review_in_force`)."""
+        return self.view.review_in_force()
+
+    @functools.cached_property
+    def evidence(self) -> AccountView:
+        """The view as rules and trust levels read it: without evidence once a
+        reviewer allowed the account (a reviewed false positive)."""
+        return self.view.without_evidence() if self.review == "allow" else self.view
+
     def risk(self) -> float | None:
-        return self.view.risk
+        return self.evidence.risk
 
 
 def matches(
     when: When, s: Subject, watch: Mapping[str, AbstractSet[str]], now: dt.datetime
 ) -> bool:
     """Whether every condition given in ``when`` holds for ``s``."""
-    view = s.view
+    view = s.evidence
     if when.unknown_key is not None and when.unknown_key != s.unknown_key:
         return False
     if when.risk_at_least is not None or when.risk_below is not None:
@@ -269,7 +282,10 @@ def matches(
         return False
     if when.campaign_in is not None and campaign not in when.campaign_in:
         return False
-    if when.watchlist is not None and not any(s.account_id in watch[w] for w in when.watchlist):
+    if when.watchlist is not None and (
+        # Watchlists are evidence too: an allowed account is on none.
+        s.review == "allow" or not any(s.account_id in watch[w] for w in when.watchlist)
+    ):
         return False
     if when.tier_in is not None and s.tier not in when.tier_in:
         return False
@@ -285,11 +301,35 @@ def matches(
     return True
 
 
+#: What a review decides alone (``verify`` and ``block``; see :mod:`distillguard.review`).
+REVIEW_RULES: Final = {
+    "block": Rule(
+        name="review-block", action="block",
+        message="this account is blocked after review; quote the reference to appeal",
+    ),
+    "verify": Rule(
+        name="review-verify", action="require_verification",
+        message="additional verification is required for this account",
+    ),
+}  # fmt: skip
+_REFUSING: Final = frozenset({"block", "require_verification"})
+
+
 def decide(
     policy: Policy, s: Subject, watch: Mapping[str, AbstractSet[str]], now: dt.datetime
 ) -> Rule | None:
-    """The first rule that matches ``s`` (``None``: no rule matched, allow unchanged)."""
+    """The first rule that matches ``s`` (``None``: no rule matched, allow unchanged).
+
+    A review in force comes first: ``block`` and ``verify`` decide alone; after
+    ``unblock`` the rules that refuse are passed over; after ``allow`` the rules see
+    no evidence (:attr:`Subject.evidence`).
+    """
+    review = s.review
+    if review in REVIEW_RULES:
+        return REVIEW_RULES[review]
     for rule in policy.rules:
+        if review == "unblock" and rule.action in _REFUSING:
+            continue
         if matches(rule.when, s, watch, now):
             return rule
     return None

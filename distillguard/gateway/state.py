@@ -28,12 +28,13 @@ from typing import Any, Final
 
 from distillguard.errors import DistillguardError
 from distillguard.profiles.fold import FoldItem, RawProfile, apply_fold, prune_days
+from distillguard.review.actions import REVIEW_ACTIONS, verdict_rank
 from distillguard.scoring.risk import VERDICTS
 
 #: Account-view fields a backend stores (all strings on the wire).
 VIEW_FIELDS = (
     "risk", "score", "verdict", "requests", "batch_risk", "batch_verdict", "campaign_id",
-    "intel",
+    "intel", "review", "review_id", "review_verdict", "review_campaign",
 )  # fmt: skip
 _NUMBERS: Final = frozenset({"risk", "score", "requests", "batch_risk"})
 
@@ -70,6 +71,12 @@ class AccountView:
     campaign_id: str | None = None
     #: The peer campaign whose indicators the account matched.
     intel: str | None = None
+    #: The last review action (allow, unblock, verify, block; :mod:`distillguard.review`),
+    #: its id, and the evidence the reviewer saw: the worst verdict and the campaign.
+    review: str | None = None
+    review_id: str | None = None
+    review_verdict: str | None = None
+    review_campaign: str | None = None
     #: Fields whose stored value could not be read (and are read as unset).
     invalid: tuple[str, ...] = ()
 
@@ -87,8 +94,43 @@ class AccountView:
             _verdict(get("batch_verdict"), "batch_verdict", invalid),
             get("campaign_id") or None,
             get("intel") or None,
+            _review(get("review"), invalid),
+            get("review_id") or None,
+            _verdict(get("review_verdict"), "review_verdict", invalid),
+            get("review_campaign") or None,
             tuple(invalid),
         )
+
+    def review_in_force(self) -> str | None:
+        """The review action that decides for the account, or None.
+
+        ``allow`` and ``unblock`` lapse on new evidence: a verdict (online or batch)
+        worse than the worst the reviewer saw, or a campaign other than the one the
+        account was in then; the rules decide again.  ``verify`` and ``block`` hold
+        until the next review.
+
+        >>> v = AccountView(batch_verdict="block", review="unblock", review_verdict="block")
+        >>> v.review_in_force()
+        'unblock'
+        >>> later = AccountView(verdict="block", review="allow", review_verdict="restrict")
+        >>> later.review_in_force() is None  # new evidence: worse than the reviewer saw
+        True
+        """
+        if self.review not in ("allow", "unblock"):
+            return self.review
+        worst = max(verdict_rank(self.verdict), verdict_rank(self.batch_verdict))
+        if worst > verdict_rank(self.review_verdict):
+            return None
+        if self.campaign_id is not None and self.campaign_id != self.review_campaign:
+            return None
+        return self.review
+
+    def without_evidence(self) -> AccountView:
+        """The view with no evidence against the account (what an ``allow`` decides on)."""
+        return AccountView(
+            requests=self.requests, review=self.review, review_id=self.review_id,
+            review_verdict=self.review_verdict, review_campaign=self.review_campaign,
+        )  # fmt: skip
 
     def fields(self) -> dict[str, str]:
         """The wire form of the fields that are set (what a backend stores)."""
@@ -117,6 +159,15 @@ def _number(raw: str | None, name: str, invalid: list[str]) -> float | None:
     if math.isfinite(value):
         return value
     invalid.append(name)
+    return None
+
+
+def _review(raw: str | None, invalid: list[str]) -> str | None:
+    if not raw:
+        return None
+    if raw in REVIEW_ACTIONS:
+        return raw
+    invalid.append("review")
     return None
 
 

@@ -37,7 +37,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     with serve(create_mock_app()) as up:
         config = GatewayConfig(
             upstream=up, keys={KEY: KeyInfo("acct-schema", tier="paid")}, audit_path=audit,
-            scorer="inline",
+            scorer="inline", feedback_path=audit.with_name("feedback.jsonl"),
+            # One bearer token for every request: the API key and the admin token
+            # (the review API, /admin/, needs the latter).
+            admin_token=KEY,
         )  # fmt: skip
         with serve(create_app(config)) as url:
             yield url, audit
