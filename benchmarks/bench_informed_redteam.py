@@ -56,6 +56,7 @@ import pyarrow.parquet as pq
 
 from distillguard.ingest import read_labels, write_events, write_labels
 from distillguard.scan import ScanOptions, scan
+from distillguard_lab.evaluate.languages import account_languages, fpr_by_language
 from distillguard_lab.evaluate.metrics import evaluate_accounts, roc_auc, tpr_at_fpr
 from distillguard_lab.redteam.informed import available, build_informed_dataset
 from distillguard_lab.replay import replay_events, write_keys_table
@@ -271,6 +272,13 @@ def run(
         "report": report.to_dict(),
         "strategies": strategy_metrics(result.accounts, labels, ev_labels),
         "feature_aucs": feature_aucs(result.accounts, labels),
+        "fpr_by_language": fpr_by_language(
+            result.accounts,
+            labels,
+            account_languages(
+                pq.read_table(mixed.out_dir / "events.parquet", columns=["account_id", "messages"])
+            ),
+        ),
         "informed": data.to_dict(),
     }
     if replay_benign is not None:
@@ -334,6 +342,10 @@ def print_run(r: dict[str, Any]) -> None:
             ("TPR @ FPR <= 0.1% (all)", _pct(rep["tpr_at_fpr_0.001"])),
             ("benign FPR (restrict|block)", _pct(rep["fpr"])),
             *((f"benign FPR {role}", _pct(v)) for role, v in sorted(rep["fpr_by_role"].items())),
+            *(
+                (f"benign FPR language {lang}", f"{_pct(v['fpr'])} ({v['flagged']}/{v['n']})")
+                for lang, v in r.get("fpr_by_language", {}).items()
+            ),
             *(
                 [("replay benign denied", _pct(r["replay"]["benign_denied_fraction"]))]
                 if "replay" in r

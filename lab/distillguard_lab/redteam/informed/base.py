@@ -14,8 +14,10 @@ request is worded (:meth:`Strategy.contents`) and, optionally, which tasks it dr
 2. **Fit them under the thresholds** (adaptive strategies): the planned traffic is
    scanned by the shipped product (:meth:`~.detector.Detector.scan_own`: signals,
    profiles, scoring, calibration, linkers and campaigns, on the attacker's own
-   traffic); an account scoring at or above the *aim* (``aim`` of the way from the
-   shipped ``watch`` to the ``restrict`` threshold), flagged, or linked into a
+   traffic beside a proxy population it simulated itself, ``Context.population``, so
+   that tests against the population are seen); an account scoring at or above the
+   *aim* (``aim`` of the way from the shipped ``watch`` to the ``restrict``
+   threshold), flagged, or linked into a
    campaign sends fewer harvested tasks (``shrink``) and, if linked, gets a new
    identity; up to ``rounds`` scans; what is still over is abandoned.
 3. **Buy more accounts** until the harvest budget is met (``waves``), within
@@ -89,6 +91,9 @@ class Context:
     scale: float = 1.0
     #: Results shared between strategies (the quiet pool is computed once).
     shared: dict[str, Any] = field(default_factory=dict)
+    #: A proxy of the provider's other users the attacker simulated itself (public
+    #: simulator, its own seed), scanned with its own traffic in self-scans.
+    population: pa.Table | None = None
 
 
 @dataclass
@@ -532,7 +537,7 @@ class Strategy(ABC):
             if not accounts:
                 break
             events, _, _ = tables(accounts, self.name, rng)
-            own = ctx.detector.scan_own(events)
+            own = ctx.detector.scan_own(events, population=ctx.population)
             scans += 1
             over: list[tuple[Account, bool]] = []
             for a in accounts:
@@ -627,6 +632,8 @@ def _trim(accounts: list[Account], need: int, rng: np.random.Generator) -> list[
         if extra <= 0:
             break
         h = acct.harvest
+        if h == 0:  # the task pool ran dry before this account got a task
+            continue
         cut = min(h, extra)
         acct.shrink(rng, (h - cut) / h)
         extra -= cut

@@ -10,8 +10,9 @@ they were written against.  :meth:`Detector.describe` records which version that
 
 What the attacker may use, and what not: the code, the model and the default
 calibration are public (Kerckhoffs), so all of them are here; other users' traffic is
-not, so the self-check (:meth:`Detector.scan_own`) scans the attacker's own traffic
-only.
+not, so the self-check (:meth:`Detector.scan_own`) scans the attacker's own traffic,
+with at most a proxy population the attacker simulated itself with the public
+simulator (its own seed), so that tests against the population are seen.
 """
 
 from __future__ import annotations
@@ -196,10 +197,20 @@ class Detector:
         return Path(tempfile.mkdtemp(prefix="selfscan-", dir=base))
 
     def scan_own(
-        self, events: pa.Table, *, campaigns: bool = True, links: bool = False
+        self,
+        events: pa.Table,
+        *,
+        campaigns: bool = True,
+        links: bool = False,
+        population: pa.Table | None = None,
     ) -> SelfScan:
         """Scan ``events`` (the attacker's own traffic) with the shipped product and this
         handle's calibration (the shipped one by default).
+
+        ``population`` is a proxy of the provider's other users that the attacker
+        simulated itself (the public simulator, its own seed), scanned with its own
+        traffic so that tests against the population (task pools) see it as the
+        provider would; only the attacker's accounts are returned.
 
         Returns each account's score, verdict and campaign; with ``links``, the
         number of linked pairs among these accounts per linker (every registered
@@ -208,6 +219,11 @@ class Detector:
         tmp = self._scratch()
         try:
             path = tmp / "events.parquet"
+            own_ids = set(events["account_id"].to_pylist())
+            if population is not None and population.num_rows:
+                events = pa.concat_tables(
+                    [population.select(events.schema.names).cast(events.schema), events]
+                )
             write_events(events, path)
             store = tmp / "store.duckdb"
             cal = tmp / "calibration.json"
@@ -237,6 +253,7 @@ class Detector:
                     camp,
                     strict=True,
                 )
+                if a in own_ids
             }
             counts: dict[str, int] = {}
             if links:

@@ -57,6 +57,12 @@ MARGIN_S: Final = 6 * 3_600.0
 _STREAM: Final = 0x1F0E3D
 
 
+#: Events of the attacker's proxy population (a tenth of the reference background).
+PROXY_EVENTS: Final = 20_000
+#: The proxy population's simulator seed is the run's seed plus this.
+PROXY_SEED_OFFSET: Final = 1_000_003
+
+
 @dataclass(frozen=True)
 class InformedConfig:
     """What to generate: strategies (default: all), per-strategy parameter overrides,
@@ -66,6 +72,9 @@ class InformedConfig:
     strategies: tuple[str, ...] | None = None
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     scale: float = 1.0
+    #: Events of the proxy population the attacker simulates for its self-scans
+    #: (0: none, the self-scans see its own traffic only).
+    proxy_events: int = PROXY_EVENTS
 
     def names(self) -> list[str]:
         known = available()
@@ -114,8 +123,10 @@ def generate_informed(
     *,
     detector: Detector | None = None,
     window: tuple[float, float] | None = None,
+    population: pa.Table | None = None,
 ) -> InformedData:
-    """Run the strategies of ``cfg`` against ``detector`` (default: the installed one)."""
+    """Run the strategies of ``cfg`` against ``detector`` (default: the installed one);
+    ``population`` is the attacker's own proxy of other users for its self-scans."""
     names = cfg.names()
     det = detector or Detector()
     if window is None:
@@ -134,6 +145,7 @@ def generate_informed(
         t0=window[0],
         t1=window[1],
         scale=cfg.scale,
+        population=population,
     )
     parts: list[tuple[pa.Table, pa.Table, pa.Table]] = []
     reports: dict[str, StrategyReport] = {}
@@ -189,13 +201,22 @@ def build_informed_dataset(
         run_simulation(
             str(BACKGROUND_SCENARIO), seed=seed, events=events, out=bg, jsonl=False, progress=False
         )
-        simulated = time.perf_counter() - t
         cfg = InformedConfig(
             seed=seed,
             strategies=tuple(strategies) if strategies is not None else None,
             params=dict(params or {}),
             scale=events / REFERENCE_EVENTS,
         )
+        population = None
+        if cfg.proxy_events > 0:
+            # The attacker's own simulation of other users: the public simulator, a
+            # seed of its own, never the provider's traffic.
+            run_simulation(
+                str(BACKGROUND_SCENARIO), seed=seed + PROXY_SEED_OFFSET,
+                events=cfg.proxy_events, out=bg / "proxy", jsonl=False, progress=False,
+            )  # fmt: skip
+            population = pq.read_table(bg / "proxy" / "events.parquet")
+        simulated = time.perf_counter() - t
         scratch = out / ".selfscan"
         det = detector or Detector(workdir=scratch)
         try:
@@ -205,6 +226,7 @@ def build_informed_dataset(
                 pq.read_table(bg / "events.parquet"),
                 pq.read_table(bg / "labels.parquet"),
                 detector=det,
+                population=population,
             )
         finally:
             if detector is None:
