@@ -212,7 +212,12 @@ def test_negatives_apart_from_development_negatives_and_positives() -> None:
 def test_blind_paths_name_every_blind_file_and_the_manifest_pins_them() -> None:
     root = cot_catalogs.eval_data_dir()
     names = {p.relative_to(root).as_posix() for p in cot_catalogs.blind_paths()}
-    assert names == {"cot/heldout_v5.yaml", "cot/heldout_v5_negatives.yaml"}
+    assert names == {
+        "cot/heldout_v5.yaml",
+        "cot/heldout_v5_negatives.yaml",
+        "cot/heldout_v6.yaml",
+        "cot/heldout_v6_negatives.yaml",
+    }
     assert names <= set(cot_catalogs.manifest_entries())
     assert cot_catalogs.blind_path() == root / cot_catalogs.HELDOUT_FILE
 

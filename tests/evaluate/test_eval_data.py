@@ -25,6 +25,8 @@ def test_manifest_pins_every_file() -> None:
     assert set(cot_catalogs.manifest_entries(EVAL)) == {
         "cot/heldout_v5.yaml",
         "cot/heldout_v5_negatives.yaml",
+        "cot/heldout_v6.yaml",
+        "cot/heldout_v6_negatives.yaml",
         "cot/spent_v2.yaml",
         "cot/spent_v3.yaml",
         "cot/spent_v4.yaml",

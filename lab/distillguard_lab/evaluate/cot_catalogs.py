@@ -11,6 +11,12 @@ them, so no wheel ships them and no ``import`` reaches them), with their SHA-256
     evaluation (:mod:`distillguard_lab.evaluate.cot`) calls.  Never train, tune or read
     its misses; the model-building scripts refuse to run once it has been read
     (:func:`refuse_blind_reads`, :func:`blind_reads`).
+``heldout_v6.yaml``, ``heldout_v6_negatives.yaml``
+    The next blind held-out set (v6, written 2026-12-07 by an independent author blind
+    to the signal) and its blind hard negatives, *not measured yet*:
+    ``heldout("v6")`` and ``heldout_negatives("v6")`` read them, :func:`blind_paths`
+    names them, and :func:`heldout` still reads v5 by default until the v6 results
+    have been measured.  Blind like v5.
 ``spent_v2.yaml``, ``spent_v3.yaml``, ``spent_v4.yaml``
     Former held-out sets, spent (results read): development data (:func:`spent_set`).
     v4 was the held-out set until v5 replaced it on 2026-12-07.
@@ -63,10 +69,13 @@ MANIFEST: Final = "MANIFEST"
 HELDOUT_FILE: Final = f"{COT_DIR}/heldout_v5.yaml"
 #: Every blind held-out set, by version; :func:`heldout` reads ``DEFAULT_HELDOUT``
 #: unless told otherwise.
-HELDOUT_FILES: Final = {"v5": HELDOUT_FILE}
+HELDOUT_FILES: Final = {"v5": HELDOUT_FILE, "v6": f"{COT_DIR}/heldout_v6.yaml"}
 DEFAULT_HELDOUT: Final = "v5"
 #: The blind hard negatives written with a held-out set, by version.
-HELDOUT_NEGATIVES_FILES: Final = {"v5": f"{COT_DIR}/heldout_v5_negatives.yaml"}
+HELDOUT_NEGATIVES_FILES: Final = {
+    "v5": f"{COT_DIR}/heldout_v5_negatives.yaml",
+    "v6": f"{COT_DIR}/heldout_v6_negatives.yaml",
+}
 #: The spent sets, by version.
 SPENT_FILES: Final = {v: f"{COT_DIR}/spent_{v}.yaml" for v in ("v2", "v3", "v4")}
 
