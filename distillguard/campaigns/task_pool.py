@@ -34,9 +34,11 @@ This rule tests those groups as *populations*:
    is convicted on its pooled take, each member on its own take plus its links, never
    on content alone.  Members are ranked by their own rate in the case file.
 
-A task-pool campaign is scored at the calibration's ``restrict`` threshold (never
-higher): its members are restricted (reasoning stripped, logprobs and samples
-capped), and a block still needs evidence of another kind.
+A task-pool campaign (id ``pool_...``) is scored at the calibration's ``restrict``
+threshold (never higher): its members are restricted (reasoning stripped, logprobs
+and samples capped), and a block still needs evidence of another kind (membership
+in a task pool is not the independent ``campaign`` evidence of
+:class:`~distillguard.scoring.risk.BlockEvidence`).
 
 Against an operator who reads this: sending each task from one account only removes
 the content links that form the group (a pool as large as the harvest, which is the
@@ -62,6 +64,7 @@ import pyarrow.compute as pc
 
 from distillguard.errors import DistillguardError
 from distillguard.scoring.features import served
+from distillguard.scoring.verdicts import TASK_POOL_PREFIX
 
 F64 = npt.NDArray[np.float64]
 
@@ -241,11 +244,13 @@ def find_task_pools(
                 continue
             if len(neighbours.get(a, set()) & inside) < cfg.min_member_links:
                 continue
-            rows_m.append((a, g, 1.0))
+            rows_m.append((a, _pool_id(g), 1.0))
     counts: dict[str, int] = {}
     for _, g, _ in rows_m:
         counts[g] = counts.get(g, 0) + 1
     kept = {g for g, c in counts.items() if c >= cfg.min_members}
+    # Reported under the id its members carry.
+    kept_groups = {g for g in tested if _pool_id(g) in kept}
     rows_m = [r for r in rows_m if r[1] in kept]
     members = pa.table(
         {
@@ -257,13 +262,13 @@ def find_task_pools(
     med_rate = float(np.expm1(np.median(x)))
     flagged_rows = []
     for j, g in enumerate(tested):
-        if g not in kept:
+        if g not in kept_groups:
             continue
         idx = by_group[g]
         g_rate = float(np.expm1(np.median(x[idx])))
         flagged_rows.append(
             {
-                "account_id": g,
+                "account_id": _pool_id(g),
                 "risk": float(effect[j]),
                 "score": threshold,
                 "verdict": "restrict",
@@ -275,7 +280,7 @@ def find_task_pools(
                     f"{g_rate / max(med_rate, 1e-9):.1f}x the population's {med_rate:,.0f} "
                     f"(z = {z[j]:.1f}, p = {p[j]:.1e}, false-discovery rate {cfg.fdr:g} over "
                     f"{len(tested):,} groups tested)",
-                    f"{counts[g]:,} of them took more per request than "
+                    f"{counts[_pool_id(g)]:,} of them took more per request than "
                     f"{cfg.member_quantile:.0%} of accounts outside flagged groups and share "
                     f"content with at least {cfg.min_member_links} of the others: the members",
                 ],
@@ -295,10 +300,17 @@ def find_task_pools(
             "z": pa.array(z, pa.float64()),
             "p_value": pa.array(p, pa.float64()),
             "flagged": pa.array(flag, pa.bool_()),
-            "members": pa.array([counts.get(g, 0) if g in kept else 0 for g in tested], pa.int64()),
+            "members": pa.array(
+                [counts.get(_pool_id(g), 0) if g in kept_groups else 0 for g in tested], pa.int64()
+            ),
         }
     )
     return TaskPoolFinding(flagged, members, tests)
+
+
+def _pool_id(group_id: str) -> str:
+    """A task pool's campaign id: the group's, with the task-pool prefix."""
+    return TASK_POOL_PREFIX + group_id.removeprefix("cmp_")
 
 
 def _internal_weights(

@@ -32,7 +32,7 @@ conditions, see :mod:`distillguard.gateway.policy`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -51,6 +51,20 @@ HELD_REASON: Final = "held at restrict"
 #: Steps that give reasons: the account's own traffic (risk), a group-level term
 #: (campaign scoring), campaign membership, a peer's intel, the block-evidence rule.
 ReasonSource = Literal["traffic", "group", "campaign", "intel", "held"]
+
+#: Campaign ids of task pools (:mod:`distillguard.campaigns.task_pool`) start with
+#: this: their members are held together by content and their own take, which
+#: restricts but is not the independent evidence a block on few requests needs.
+TASK_POOL_PREFIX: Final = "pool_"
+
+
+def _independent(campaign_ids: Sequence[str | None]) -> npt.NDArray[np.bool_]:
+    """Which campaign memberships are independent evidence (``campaign``)."""
+    return np.array(
+        [c is not None and not c.startswith(TASK_POOL_PREFIX) for c in campaign_ids], dtype=bool
+    )
+
+
 #: Columns the pipeline writes into an accounts table (after ``account_id``).
 VERDICT_COLUMNS: Final = ("risk", "score", "verdict", "reasons")
 CAMPAIGN_COLUMNS: Final = ("campaign_id", "membership")
@@ -157,7 +171,7 @@ class Verdicts:
         if "campaign_id" in accounts.column_names:
             camp = accounts["campaign_id"].to_pylist()
             out.campaign_id = camp
-            out.evidence["campaign"] = np.array([c is not None for c in camp], dtype=bool)
+            out.evidence["campaign"] = _independent(camp)
             if "membership" in accounts.column_names:
                 out.membership = accounts["membership"].to_numpy().astype(np.float64)
         return out
@@ -187,7 +201,8 @@ class Verdicts:
         member's score becomes at least the campaign's score times
         ``min(1, 2 * membership)`` (half or more of an account's link weight inside
         the campaign is full membership); the reason goes second when it lifted the
-        score, last otherwise; membership is independent evidence (``campaign``).
+        score, last otherwise; membership is independent evidence (``campaign``),
+        except in a task pool (ids starting with :data:`TASK_POOL_PREFIX`).
         Campaign columns from an earlier run are replaced.
         """
         n = len(self)
@@ -227,7 +242,7 @@ class Verdicts:
         if previous is not None:
             self.touched |= np.array([c is not None for c in previous], dtype=bool)
         self.campaign_id, self.membership = camp, share
-        self.evidence["campaign"] = member
+        self.evidence["campaign"] = member & _independent(camp)
         self._ranks.append(self.score.copy())
 
     def add_intel(self, matched: Mapping[str, str], verdict: str = "block") -> None:

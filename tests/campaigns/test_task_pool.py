@@ -113,7 +113,7 @@ def test_a_content_held_group_served_far_more_is_flagged(population: dict[str, A
     assert tests["g_pool"]["p_value"] < 1e-9
     assert not tests["g_crowd"]["flagged"]
     assert abs(tests["g_crowd"]["effect"]) < 0.5
-    assert found.flagged["account_id"].to_pylist() == ["g_pool"]
+    assert found.flagged["account_id"].to_pylist() == ["pool_g_pool"]
     assert found.flagged["score"].to_pylist() == [0.9]  # the restrict threshold given
     reasons = found.flagged["reasons"].to_pylist()[0]
     assert "a task pool: 40 accounts held together by shared content" in reasons[1]
@@ -314,3 +314,36 @@ def test_a_quiet_pool_is_found_through_the_store(pool_store: Path) -> None:
 def test_switched_off_the_pool_is_not_a_campaign(pool_store: Path) -> None:
     _, result, _ = _scan(pool_store, task_pool=TaskPoolConfig(enabled=False))
     assert result.campaigns.num_rows == 0
+
+
+def test_task_pool_membership_is_not_independent_evidence_for_a_block() -> None:
+    from distillguard.scoring.verdicts import TASK_POOL_PREFIX, Verdicts
+
+    cal = Calibration.load()
+    block, restrict = cal.thresholds["block"], cal.thresholds["restrict"]
+    accounts = pa.table(
+        {
+            "account_id": ["a", "b"],
+            "score": [block + 0.1] * 2,
+            "risk": [0.9] * 2,
+            "verdict": ["allow"] * 2,
+            "reasons": [["x"]] * 2,
+            "requests": [5, 5],
+        }
+    )
+    v = Verdicts.from_table(accounts, cal)
+    pool, camp = f"{TASK_POOL_PREFIX}abc", "cmp_abc"
+    v.lift(
+        pa.table({"account_id": ["a", "b"], "group_id": [pool, camp], "membership": [1.0, 1.0]}),
+        pa.table({"account_id": [pool, camp], "score": [restrict, restrict]}),
+    )
+    assert v.evidence["campaign"].tolist() == [False, True]
+    judged = {r.account_id: r for r in v.judge()}
+    # Five requests of its own are too few for a block without independent evidence:
+    # the task-pool member stops at restrict, the member of a linked campaign does not.
+    assert judged["a"].verdict == "restrict"
+    assert judged["b"].verdict == "block"
+    assert judged["a"].campaign_id == pool
+    # Read back from an accounts table, the same holds.
+    again = Verdicts.from_table(v.table(), cal)
+    assert again.evidence["campaign"].tolist() == [False, True]
