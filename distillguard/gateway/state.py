@@ -246,6 +246,19 @@ class State(ABC):
         ``at`` (epoch seconds) replaces the backend's clock (replays).  One round trip.
         """
 
+    async def view_and_budgets(
+        self, account_id: str, counters: Sequence[BudgetCounter], at: float | None = None
+    ) -> tuple[dict[str, str], BudgetRead]:
+        """:meth:`view` and :meth:`budget_check` together: one round trip where it costs one.
+
+        The model route reads both before it decides; a shared store answers both in
+        one call.  The check is as atomic as :meth:`budget_check`'s.
+        """
+        view = await self.view(account_id)
+        if not counters:
+            return view, BudgetRead(True, time.time() if at is None else at, ())
+        return view, await self.budget_check(counters, at)
+
     @abstractmethod
     async def budget_spend(self, spends: Sequence[BudgetSpend]) -> None:
         """Add measured value to counters (one round trip); each counter lives ``ttl`` more."""
