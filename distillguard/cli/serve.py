@@ -51,6 +51,13 @@ def serve(
             "trust.yaml).",
         ),
     ] = None,
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="List prices of the value-served metric (default: the shipped prices.yaml).",
+        ),
+    ] = None,
     redis: Annotated[
         str | None,
         typer.Option(metavar="URL", help="Redis URL for shared state (default: in memory)."),
@@ -195,6 +202,7 @@ def serve(
     """
     import uvicorn
 
+    from distillguard.economics.prices import load_prices
     from distillguard.gateway.app import GatewayConfig, create_app
     from distillguard.gateway.audit import FSYNC_POLICIES, FsyncPolicy, load_key
     from distillguard.gateway.keys import load_keys
@@ -233,6 +241,7 @@ def serve(
         keys=load_keys(keys) if keys else {},
         policy=pol,
         trust=load_trust(trust),
+        prices=load_prices(prices),
         state=state,
         audit_path=audit,
         audit_fsync=fsync,

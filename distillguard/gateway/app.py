@@ -66,9 +66,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from distillguard.economics.prices import PriceTable, load_prices
 from distillguard.errors import DistillguardError
 from distillguard.gateway.audit import AuditError, AuditLog, FsyncPolicy
 from distillguard.gateway.guard import Applied, BudgetGuard, Hit, Ticket, adopt, refusal_message
+from distillguard.gateway.harvest_cost import harvest_cost, load_identity_costs
 from distillguard.gateway.intel_watchlist import INTEL_WATCHLIST
 from distillguard.gateway.keys import KeyInfo, key_id
 from distillguard.gateway.model_request import apply_rule, bad_request, parse_request
@@ -129,6 +131,8 @@ class GatewayConfig:
     policy: Policy = field(default_factory=load_policy)
     #: Trust levels that scale the policy's budgets (the shipped ``trust.yaml`` by default).
     trust: TrustTable = field(default_factory=load_trust)
+    #: List prices of the value-served metric (the shipped ``prices.yaml`` by default).
+    prices: PriceTable = field(default_factory=load_prices)
     state: State = field(default_factory=MemoryState)
     audit_path: Path | None = None
     #: When the audit log is fsynced (``interval``, ``always``, ``never``; see :mod:`.audit`).
@@ -218,6 +222,20 @@ class Metrics:
             ["stage"],
             registry=self.registry,
         )
+        self.value_served = Counter(
+            "distillguard_gateway_value_served_usd",
+            "Value served to clients in dollars at list price (the price table), by the "
+            "request's capability (unlabelled: not scored)",
+            ["capability"],
+            registry=self.registry,
+        )
+        self.harvest_cost = Gauge(
+            "distillguard_gateway_harvest_cost_usd",
+            "What one million reasoning-rich answers cost an operator under this gateway's "
+            "budgets and trust table, by sign-up path (identity_costs.yaml; docs/policy.md)",
+            ["path"],
+            registry=self.registry,
+        )
         self.state_up.set(1)
 
 
@@ -267,6 +285,8 @@ class _Call:
     pre_read: BudgetRead | None = None
     #: Why that check failed (the store was down).
     pre_error: str | None = None
+    #: Whether the answer's reasoning is withheld (the final rule strips it).
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -304,6 +324,9 @@ class Gateway:
         self._local = MemoryState()
         self._follow_task: asyncio.Task[None] | None = None
         self.metrics = Metrics()
+        costs = harvest_cost(self.policy, config.trust, config.prices, load_identity_costs())
+        for p in costs.paths:
+            self.metrics.harvest_cost.labels(p.path.name).set(round(p.total_usd, 2))
         self.audit = (
             AuditLog(
                 config.audit_path, fsync=config.audit_fsync, fsync_s=config.audit_fsync_s,
@@ -678,20 +701,43 @@ class Gateway:
             rec["estimate"] = "chars/4"
         ticket = call.ticket
         served: dict[str, int] | None = None
+        if measured is not None and status < 400:
+            served = measured.served(reasoning_withheld=call.withheld)
         if ticket is not None:
-            if measured is not None and status < 400:
-                served = measured.served(reasoning_withheld=ticket.withheld)
+            if served is not None:
                 rec["value"] = served
             self._spend(ticket.settle(served))
         rec.update(extra)
         if self.audit is not None:
             self.audit.write(rec)
+        usd = 0.0
+        if event is not None and served is not None and measured is not None:
+            price = self.cfg.prices.price_for(event.get("model"))
+            usd = price.value(
+                prompt=measured.prompt_tokens or 0, completion=served["completion_tokens"],
+                reasoning=served["reasoning_tokens"],
+            )  # fmt: skip
         if event is not None and self.scorer is not None:
             told = None
-            if ticket is not None and served and ticket.waiting(served):
-                told = functools.partial(self._labelled, ticket, served, event)
+            if usd or (ticket is not None and served and ticket.waiting(served)):
+                told = functools.partial(self._scored, ticket, served or {}, event, usd)
             record = {"kind": "signals", "request_id": call.rid}
             self.scorer.submit(Pending(record, event, told))
+        elif usd:
+            self.metrics.value_served.labels("unlabelled").inc(usd)
+
+    def _scored(
+        self, ticket: Ticket | None, served: dict[str, int], event: dict[str, Any], usd: float,
+        signals: dict[str, Any] | None,
+    ) -> None:  # fmt: skip
+        """Once the scorer has labelled a served request: its value, its named budgets."""
+        label = signals.get("capability") if signals else None
+        if usd:
+            self.metrics.value_served.labels(label if isinstance(label, str) else "unlabelled").inc(
+                usd
+            )
+        if ticket is not None and served and ticket.waiting(served):
+            self._labelled(ticket, served, event, signals)
 
     @staticmethod
     def _audit_down() -> Response:
@@ -885,8 +931,9 @@ class Gateway:
             # Streams are metered from the upstream's usage; the client that did not
             # ask for the extra chunk never sees it (see SSEStripper).
             call.record["usage_asked"] = True
+        call.withheld = bool(rule and rule.strip_reasoning)
         if call.ticket is not None:
-            call.ticket.withheld = bool(rule and rule.strip_reasoning)
+            call.ticket.withheld = call.withheld
         call.record["action"] = action
         call.record["modified"] = modified
         self.metrics.decisions.labels(action).inc()
