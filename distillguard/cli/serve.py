@@ -153,6 +153,20 @@ def serve(
         str | None,
         typer.Option(metavar="NAME", help="Our provider name (our own indicators are skipped)."),
     ] = None,
+    signup_index: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Our campaigns' infrastructure (`distillguard accounts index`, hashed with "
+            "the --intel-keys ring) for POST /admin/signup-check; --intel adds peers'.",
+        ),
+    ] = None,
+    signup_rules: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="Sign-up check rules (default: the shipped signup_rules.yaml)."
+        ),
+    ] = None,
     intel_action: Annotated[
         str,
         typer.Option(
@@ -207,8 +221,11 @@ def serve(
     from distillguard.gateway.audit import FSYNC_POLICIES, FsyncPolicy, load_key
     from distillguard.gateway.keys import load_keys
     from distillguard.gateway.policy import load_policy
+    from distillguard.gateway.signup_check import SignupConfig
     from distillguard.gateway.state import State
     from distillguard.gateway.trust import load_trust
+    from distillguard.intel.hashing import KeyRing
+    from distillguard.intel.signup import OwnIndex, load_signup_rules
     from distillguard.scoring.risk import Calibration
 
     if audit_fsync not in FSYNC_POLICIES:
@@ -259,6 +276,13 @@ def serve(
         accounts_path=accounts,
         intel=live,
         reload_s=reload_every,
+        signup=SignupConfig(
+            OwnIndex.load(signup_index) if signup_index is not None else None,
+            live.ring if live is not None else KeyRing.load(intel_keys),
+            load_signup_rules(signup_rules),
+        )
+        if signup_index is not None or live is not None
+        else None,
     )
     console.print(
         f"distillguard gateway on http://{host}:{port} → {upstream} "

@@ -1,14 +1,15 @@
 """The gateway: an ASGI reverse proxy that scores accounts online and applies policy.
 
-Default deny.  Every request but the gateway's own ``/healthz`` and ``/metrics``
-goes through the same steps, in this order, and is refused at the first that
-fails: the API key (401); the path, put in canonical form (400, see
-:mod:`.paths`); the allow-list of routes in the policy (404, or 405 for another
-method; see :mod:`.routes`); the body size (413); the body itself and the
-policy's limits (400).  Then the account's view is read, the rules decide, the
-decision is written to the audit log, and only then is the request forwarded:
-to exactly the canonical path that was decided, with headers the gateway sets
-(:mod:`.proxy`).  The provider's upstream key is attached to nothing else.
+Default deny.  Every request but the gateway's own ``/healthz``, ``/metrics`` and
+the operator's ``/admin/signup-check`` (:mod:`.signup_check`) goes through the same
+steps, in this order, and is refused at the first that fails: the API key (401); the
+path, put in canonical form (400, see :mod:`.paths`); the allow-list of routes in
+the policy (404, or 405 for another method; see :mod:`.routes`); the body size
+(413); the body itself and the policy's limits (400).  Then the account's view is
+read, the rules decide, the decision is written to the audit log, and only then is
+the request forwarded: to exactly the canonical path that was decided, with headers
+the gateway sets (:mod:`.proxy`).  The provider's upstream key is attached to
+nothing else.
 
 Model routes (chat, completions, responses) are scored, decided by the rules,
 capped and stripped; ``plain`` routes are refused for accounts the rules block or
@@ -86,6 +87,8 @@ from distillguard.gateway.proxy import (
 )
 from distillguard.gateway.routes import METHODS, Limits, Router, RouteSpec
 from distillguard.gateway.scorer import Pending, Scorer, make_scorer
+from distillguard.gateway.signup_check import PATH as SIGNUP_PATH
+from distillguard.gateway.signup_check import SignupConfig, signup_check
 from distillguard.gateway.state import (
     AccountView,
     BudgetRead,
@@ -133,6 +136,8 @@ class GatewayConfig:
     trust: TrustTable = field(default_factory=load_trust)
     #: List prices of the value-served metric (the shipped ``prices.yaml`` by default).
     prices: PriceTable = field(default_factory=load_prices)
+    #: The operator's sign-up check (``POST /admin/signup-check``; see :mod:`.signup_check`).
+    signup: SignupConfig | None = None
     state: State = field(default_factory=MemoryState)
     audit_path: Path | None = None
     #: When the audit log is fsynced (``interval``, ``always``, ``never``; see :mod:`.audit`).
@@ -514,6 +519,10 @@ class Gateway:
                     headers={"allow": "GET"},
                 )  # fmt: skip
             return await (self.healthz if raw == b"/healthz" else self.metrics_endpoint)(request)
+        if raw == SIGNUP_PATH:
+            return await signup_check(
+                request, self.cfg.signup, self.cfg.intel, self._admin(request)
+            )
         t0 = time.perf_counter()
         now, replayed = _now(request, self.cfg.trust_client_headers)
         rid = "req_" + uuid.uuid4().hex[:16]
