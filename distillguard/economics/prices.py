@@ -100,12 +100,17 @@ class PriceTable:
 
     def price_for(self, model: str | None) -> Price:
         """The first row whose pattern fits ``model`` (case-insensitive), else the default."""
-        if model:
-            name = model.lower()
-            for row in self.models:
-                if fnmatch.fnmatchcase(name, row.match.lower()):
-                    return row
-        return self.default
+        # Cached: the gateway prices every answer, and a deployment has few model names.
+        return _price_for(self, model) if model else self.default
+
+
+@lru_cache(maxsize=4096)
+def _price_for(table: PriceTable, model: str) -> Price:
+    name = model.lower()
+    for row in table.models:
+        if fnmatch.fnmatchcase(name, row.match.lower()):
+            return row
+    return table.default
 
 
 def _build(doc: YamlDoc) -> PriceTable:

@@ -1,15 +1,14 @@
 """The gateway: an ASGI reverse proxy that scores accounts online and applies policy.
 
-Default deny.  Every request but the gateway's own ``/healthz``, ``/metrics`` and
-the operator's ``/admin/signup-check`` (:mod:`.signup_check`) goes through the same
-steps, in this order, and is refused at the first that fails: the API key (401); the
-path, put in canonical form (400, see :mod:`.paths`); the allow-list of routes in
-the policy (404, or 405 for another method; see :mod:`.routes`); the body size
-(413); the body itself and the policy's limits (400).  Then the account's view is
-read, the rules decide, the decision is written to the audit log, and only then is
-the request forwarded: to exactly the canonical path that was decided, with headers
-the gateway sets (:mod:`.proxy`).  The provider's upstream key is attached to
-nothing else.
+Default deny.  Every request but the gateway's own ``/healthz`` and ``/metrics``
+goes through the same steps, in this order, and is refused at the first that
+fails: the API key (401); the path, put in canonical form (400, see
+:mod:`.paths`); the allow-list of routes in the policy (404, or 405 for another
+method; see :mod:`.routes`); the body size (413); the body itself and the
+policy's limits (400).  Then the account's view is read, the rules decide, the
+decision is written to the audit log, and only then is the request forwarded:
+to exactly the canonical path that was decided, with headers the gateway sets
+(:mod:`.proxy`).  The provider's upstream key is attached to nothing else.
 
 Model routes (chat, completions, responses) are scored, decided by the rules,
 capped and stripped; ``plain`` routes are refused for accounts the rules block or
@@ -38,6 +37,9 @@ Per request the gateway does one state call (the account view, with the budget
 check on model routes), rarely a second budget check, at most one token-bucket
 update, and the forwarding; signals, profile folding, scoring and budget spends
 happen in the background.
+
+The operator's ``POST /admin/signup-check`` (:mod:`.signup_check`) is the gateway's
+own too: answered under the admin token, never forwarded.
 """
 
 from __future__ import annotations
