@@ -24,17 +24,18 @@ Audit records, per request (:mod:`.audit`; all chained in one log):
   (:mod:`.scorer`), within the scorer's window plus the scoring time.
 
 Extraction budgets (:mod:`.guard`, :mod:`.budgets`, trust levels in :mod:`.trust`)
-are checked on model routes, atomically for all the budgets that apply, in the same
-state call that reads the account view (:meth:`.State.view_and_budgets`): the
-budgets the view will decide are guessed from the account's last request and the
-check stands when the guess was right (:func:`.guard.adopt`); otherwise, after the
-rules, a second call checks the real ones.  A request the rules then refuse gives
-its reservation back.  The value the answer gave is measured at the outcome (the
-upstream's usage, asked for on every stream, or the gateway's own ``chars/4``
-count) and spent in the background.
+are checked on model routes, atomically for all the budgets that apply.  On a store
+where it saves a round trip (Redis) the check is made in the same state call that
+reads the account view (:meth:`.State.view_and_budgets`): the budgets the view will
+decide are guessed from the account's last request and the check stands when the
+guess was right (:func:`.guard.adopt`); otherwise, after the rules, a second call
+checks the real ones (in memory: only that one, after the rules).  A request the
+rules then refuse gives its reservation back.  The value the answer gave is measured
+at the outcome (the upstream's usage, asked for on every stream, or the gateway's
+own ``chars/4`` count) and spent in the background.
 
-Per request the gateway does one state call (the account view, with the budget
-check on model routes), rarely a second budget check, at most one token-bucket
+Per request the gateway does one state call (the account view, on Redis with the
+budget check of a model route), at most one more budget check, at most one token-bucket
 update, and the forwarding; signals, profile folding, scoring and budget spends
 happen in the background.
 
@@ -903,7 +904,7 @@ class Gateway:
             return await self._refuse(call, problem, "bad_request")
         assert body is not None
         assert fields is not None
-        if self.guard.active:
+        if self.guard.active and self.cfg.state.one_trip:
             call.guessed = self._guess(call, body)
         got = await self._view(call)
         if isinstance(got, Response):

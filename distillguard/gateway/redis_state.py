@@ -207,6 +207,7 @@ class RedisState(State):
     """State in Redis at ``url`` (``redis://host:port/db``)."""
 
     name = "redis"
+    one_trip = True
 
     def __init__(
         self,

@@ -200,6 +200,9 @@ class State(ABC):
 
     #: Short name for metrics and errors ("memory", "redis").
     name: str = "state"
+    #: Whether :meth:`view_and_budgets` saves a round trip (the gateway then checks
+    #: budgets with the view, on a guess; otherwise after the rules, as they are).
+    one_trip: bool = False
 
     @abstractmethod
     async def fold(self, items: Sequence[FoldItem]) -> None:
