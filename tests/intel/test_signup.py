@@ -247,3 +247,25 @@ def test_accounts_check_cli(own: tuple[Path, KeyRing], tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["accounts", "check", "--index", str(path), "--keys", str(keys)])
     assert r.exit_code == 2
     assert "give at least one of --ip" in r.output
+
+
+def test_accounts_index_then_check_on_a_scan(
+    scanned: dict[str, Scanned], peers: dict[str, Path], tmp_path: Path
+) -> None:
+    s = scanned["standard"]
+    idx = tmp_path / "signup-index.json"
+    args = ["accounts", "index", "--scan-out", str(s.out), "--store", str(s.store),
+            "--keys", str(peers["keys"]), "--out", str(idx)]  # fmt: skip
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    member_ip, benign_ip = _members_ip(s)
+    assert member_ip not in idx.read_text(encoding="utf-8")
+    got = {}
+    for ip in (member_ip, benign_ip):
+        r = CliRunner().invoke(app, ["accounts", "check", "--ip", ip, "--index", str(idx),
+                                     "--keys", str(peers["keys"]), "--json"])  # fmt: skip
+        assert r.exit_code == 0, r.output
+        got[ip] = json.loads(r.output)
+    assert got[member_ip]["decision"] == "deny"
+    assert got[member_ip]["evidence"][0]["source"] == "own"
+    assert got[benign_ip]["decision"] == "allow"
