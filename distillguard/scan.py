@@ -11,7 +11,9 @@ The flow, in :func:`scan`:
    account's own traffic, then campaign membership lifts members
    (:mod:`distillguard.campaigns.detect`), then a peer's intel raises matched accounts
    (:mod:`distillguard.intel.match`); judged once;
-4. **outputs**: ``accounts.parquet`` (and JSON/CSV), campaigns and their case files,
+4. **value taken** (:mod:`distillguard.economics`): each account's and campaign's
+   tokens at the price table's list prices (``value_usd``, ``reasoning_value_usd``);
+5. **outputs**: ``accounts.parquet`` (and JSON/CSV), campaigns and their case files,
    intel matches, quarantined rows.
 
 Everything after loading reads the store through its protocol
@@ -35,6 +37,13 @@ import pyarrow.parquet as pq
 
 from distillguard import __version__
 from distillguard.campaigns.detect import CampaignFinding, find_campaigns
+from distillguard.economics.prices import PriceTable, load_prices
+from distillguard.economics.value import (
+    VALUE_COLUMNS,
+    value_by_account,
+    value_by_campaign,
+    with_value,
+)
 from distillguard.errors import DistillguardError, InputError
 from distillguard.fileio import atomic_open
 from distillguard.ingest import (
@@ -68,6 +77,8 @@ class ScanOptions:
     intel: Path | None = None
     #: The forum key ring for ``intel`` (default: ``$DISTILLGUARD_FORUM_KEYS``).
     intel_keys: Path | None = None
+    #: List prices the value taken is priced at (default: the shipped ``prices.yaml``).
+    prices: Path | None = None
 
 
 @dataclass
@@ -80,6 +91,38 @@ class ScanResult:
     campaigns: pa.Table | None = None
     #: Where this load's quarantined rows were written (None when there were none).
     quarantine: Path | None = None
+    #: The price table the value columns used.
+    prices: PriceTable | None = None
+
+    def _value(self) -> dict[str, object] | None:
+        """Value taken at list price: all accounts', and the campaigns' members'."""
+        if self.prices is None or "value_usd" not in self.accounts.column_names:
+            return None
+        total = sum(self.accounts.column("value_usd").to_pylist())
+        rich = sum(self.accounts.column("reasoning_value_usd").to_pylist())
+        out: dict[str, object] = {
+            "prices": self.prices.source,
+            "currency": self.prices.currency,
+            "value_usd": round(total, 2),
+            "reasoning_value_usd": round(rich, 2),
+        }
+        if self.campaigns is not None and "value_usd" in self.campaigns.column_names:
+            out["campaigns_value_usd"] = round(
+                sum(self.campaigns.column("value_usd").to_pylist()), 2
+            )
+        return out
+
+    def _harvest_cost(self) -> dict[str, object] | None:
+        """The attacker's cost of a million reasoning-rich answers under the shipped
+        policy and trust table, at this scan's prices (docs/policy.md)."""
+        if self.prices is None:
+            return None
+        from distillguard.gateway.harvest_cost import harvest_cost, load_identity_costs
+        from distillguard.gateway.policy import load_policy
+        from distillguard.gateway.trust import load_trust
+
+        est = harvest_cost(load_policy(), load_trust(), self.prices, load_identity_costs())
+        return {"policy": "shipped", **est.record()}
 
     def summary(self) -> dict[str, object]:
         """The run as plain data (``scan --json``): what was read, decided and written,
@@ -98,6 +141,8 @@ class ScanResult:
             "accounts": self.accounts.num_rows,
             "verdicts": {v: verdicts.get(v, 0) for v in ("block", "restrict", "watch", "allow")},
             "campaigns": None if self.campaigns is None else self.campaigns.num_rows,
+            "value_taken": self._value(),
+            "harvest_cost": self._harvest_cost(),
             "outputs": [str(p) for p in self.written],
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
         }
@@ -206,9 +251,15 @@ def _scan(
         t5 = time.perf_counter()
         accounts = verdicts.table()
         timings["score_s"] += time.perf_counter() - t5
+        t7 = time.perf_counter()
+        prices = load_prices(options.prices)
+        values = value_by_account(store.usage_by_model(), prices)
+        accounts = with_value(accounts, values)
+        timings["value_s"] = time.perf_counter() - t7
         if found is not None:
             t6 = time.perf_counter()
             result = found.result(accounts)
+            result.campaigns = _campaign_value(result.campaigns, result.accounts, values)
             campaigns = result.campaigns
             extra = write_campaigns(
                 store, result, options.out, reports=options.reports, calibration=cal
@@ -227,7 +278,31 @@ def _scan(
         timings=timings,
         campaigns=campaigns,
         quarantine=quarantine,
+        prices=prices,
     )
+
+
+def _campaign_value(campaigns: pa.Table, accounts: pa.Table, values: pa.Table) -> pa.Table:
+    """``campaigns`` with the value its members took (the sum of theirs)."""
+    if "campaign_id" not in accounts.column_names:
+        return campaigns
+    of = {
+        a: c
+        for a, c in zip(
+            accounts.column("account_id").to_pylist(),
+            accounts.column("campaign_id").to_pylist(),
+            strict=True,
+        )
+        if c is not None
+    }
+    per = value_by_campaign(values, of)
+    ids = campaigns.column("campaign_id").to_pylist()
+    for i, name in enumerate(VALUE_COLUMNS):
+        if name in campaigns.column_names:
+            campaigns = campaigns.drop_columns([name])
+        col = pa.array([per.get(c, (0.0, 0.0))[i] for c in ids], pa.float64())
+        campaigns = campaigns.append_column(name, col)
+    return campaigns
 
 
 def _write_quarantine(report: LoadReport, out: Path) -> Path | None:

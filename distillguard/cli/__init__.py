@@ -14,6 +14,7 @@ import logging
 from importlib.metadata import entry_points
 
 from distillguard.cli import (
+    accounts,
     audit,
     calibrate,
     campaigns,
@@ -45,6 +46,7 @@ app.command()(serve.sync)
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(intel.intel_app, name="intel")
 app.add_typer(review.review_app, name="review")
+app.add_typer(accounts.accounts_app, name="accounts")
 app.add_typer(watermark.wm_app, name="watermark")
 
 

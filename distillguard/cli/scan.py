@@ -98,11 +98,20 @@ def scan(
             metavar="FILE", help="Forum key ring for --intel (default: $DISTILLGUARD_FORUM_KEYS)."
         ),
     ] = None,
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="List prices the value taken is priced at (default: the shipped prices.yaml; "
+            "docs/policy.md).",
+        ),
+    ] = None,
 ) -> None:
     """Load logs into the store, score every account with reasons, find campaigns.
 
     Writes OUT/reports/index.html (the campaign reports), OUT/accounts.parquet
-    (account_id, risk, score, verdict, reasons, features, campaign_id),
+    (account_id, risk, score, verdict, reasons, features, campaign_id, value_usd,
+    reasoning_value_usd),
     OUT/campaigns.parquet, OUT/campaign_links.parquet and, when rows were rejected,
     OUT/quarantine.jsonl.  Loading is idempotent by event_id and incremental: run it
     on each new day's file.  Exit status 2 when an input is missing or unreadable
@@ -131,6 +140,7 @@ def scan(
         reports=reports,
         intel=intel,
         intel_keys=intel_keys,
+        prices=prices,
     )
     total = _count_rows(inputs)
     with Progress(

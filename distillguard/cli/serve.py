@@ -51,6 +51,13 @@ def serve(
             "trust.yaml).",
         ),
     ] = None,
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="List prices of the value-served metric (default: the shipped prices.yaml).",
+        ),
+    ] = None,
     redis: Annotated[
         str | None,
         typer.Option(metavar="URL", help="Redis URL for shared state (default: in memory)."),
@@ -156,6 +163,20 @@ def serve(
         str | None,
         typer.Option(metavar="NAME", help="Our provider name (our own indicators are skipped)."),
     ] = None,
+    signup_index: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Our campaigns' infrastructure (`distillguard accounts index`, hashed with "
+            "the --intel-keys ring) for POST /admin/signup-check; --intel adds peers'.",
+        ),
+    ] = None,
+    signup_rules: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="Sign-up check rules (default: the shipped signup_rules.yaml)."
+        ),
+    ] = None,
     intel_action: Annotated[
         str,
         typer.Option(
@@ -205,12 +226,16 @@ def serve(
     """
     import uvicorn
 
+    from distillguard.economics.prices import load_prices
     from distillguard.gateway.app import GatewayConfig, create_app
     from distillguard.gateway.audit import FSYNC_POLICIES, FsyncPolicy, load_key
     from distillguard.gateway.keys import load_keys
     from distillguard.gateway.policy import load_policy
+    from distillguard.gateway.signup_check import SignupConfig
     from distillguard.gateway.state import State
     from distillguard.gateway.trust import load_trust
+    from distillguard.intel.hashing import KeyRing
+    from distillguard.intel.signup import OwnIndex, load_signup_rules
     from distillguard.scoring.risk import Calibration
 
     if audit_fsync not in FSYNC_POLICIES:
@@ -243,6 +268,7 @@ def serve(
         keys=load_keys(keys) if keys else {},
         policy=pol,
         trust=load_trust(trust),
+        prices=load_prices(prices),
         state=state,
         audit_path=audit,
         audit_fsync=fsync,
@@ -261,6 +287,13 @@ def serve(
         feedback_path=feedback,
         intel=live,
         reload_s=reload_every,
+        signup=SignupConfig(
+            OwnIndex.load(signup_index) if signup_index is not None else None,
+            live.ring if live is not None else KeyRing.load(intel_keys),
+            load_signup_rules(signup_rules),
+        )
+        if signup_index is not None or live is not None
+        else None,
     )
     console.print(
         f"distillguard gateway on http://{host}:{port} → {upstream} "

@@ -24,14 +24,23 @@ Audit records, per request (:mod:`.audit`; all chained in one log):
   (:mod:`.scorer`), within the scorer's window plus the scoring time.
 
 Extraction budgets (:mod:`.guard`, :mod:`.budgets`, trust levels in :mod:`.trust`)
-are checked after the rules on model routes, for requests the rules let through:
-one atomic state call for all the budgets that apply, none when none applies.  The
-value the answer gave is measured at the outcome (the upstream's usage, asked for
-on every stream, or the gateway's own ``chars/4`` count) and spent in the background.
+are checked on model routes, atomically for all the budgets that apply.  On a store
+where it saves a round trip (Redis) the check is made in the same state call that
+reads the account view (:meth:`.State.view_and_budgets`): the budgets the view will
+decide are guessed from the account's last request and the check stands when the
+guess was right (:func:`.guard.adopt`); otherwise, after the rules, a second call
+checks the real ones (in memory: only that one, after the rules).  A request the
+rules then refuse gives its reservation back.  The value the answer gave is measured
+at the outcome (the upstream's usage, asked for on every stream, or the gateway's
+own ``chars/4`` count) and spent in the background.
 
-Per request the gateway does one state read (the account view), at most one budget
-check, at most one token-bucket update, and the forwarding; signals, profile
-folding, scoring and budget spends happen in the background.
+Per request the gateway does one state call (the account view, on Redis with the
+budget check of a model route), at most one more budget check, at most one token-bucket
+update, and the forwarding; signals, profile folding, scoring and budget spends
+happen in the background.
+
+The operator's ``POST /admin/signup-check`` (:mod:`.signup_check`) is the gateway's
+own too: answered under the admin token, never forwarded.
 """
 
 from __future__ import annotations
@@ -61,9 +70,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from distillguard.economics.prices import PriceTable, load_prices
 from distillguard.errors import DistillguardError
 from distillguard.gateway.audit import AuditError, AuditLog, FsyncPolicy
-from distillguard.gateway.guard import BudgetGuard, Hit, Ticket, refusal_message
+from distillguard.gateway.guard import Applied, BudgetGuard, Hit, Ticket, adopt, refusal_message
+from distillguard.gateway.harvest_cost import harvest_cost, load_identity_costs
 from distillguard.gateway.intel_watchlist import INTEL_WATCHLIST
 from distillguard.gateway.keys import KeyInfo, key_id
 from distillguard.gateway.model_request import apply_rule, bad_request, parse_request
@@ -81,8 +92,11 @@ from distillguard.gateway.review import PREFIX as REVIEW_PREFIX
 from distillguard.gateway.review import ReviewApi
 from distillguard.gateway.routes import METHODS, Limits, Router, RouteSpec
 from distillguard.gateway.scorer import Pending, Scorer, make_scorer
+from distillguard.gateway.signup_check import PATH as SIGNUP_PATH
+from distillguard.gateway.signup_check import SignupConfig, signup_check
 from distillguard.gateway.state import (
     AccountView,
+    BudgetRead,
     BudgetSpend,
     MemoryState,
     State,
@@ -108,6 +122,8 @@ BATCH_VIEWS_META: Final = "batch_views"
 _NOTABLE: Final = frozenset({"restrict", "block"})
 #: Accounts whose last notable view this replica keeps for outages.
 _VIEW_CACHE: Final = 100_000
+#: Accounts whose last budget inputs this replica keeps to guess the next check.
+_GUESS_CACHE: Final = 65_536
 #: An oversized body is read and dropped up to this many times the limit (see
 #: ``Gateway._read_body``); beyond that the connection is closed on it.
 _DRAIN_FACTOR: Final = 4
@@ -124,6 +140,10 @@ class GatewayConfig:
     policy: Policy = field(default_factory=load_policy)
     #: Trust levels that scale the policy's budgets (the shipped ``trust.yaml`` by default).
     trust: TrustTable = field(default_factory=load_trust)
+    #: List prices of the value-served metric (the shipped ``prices.yaml`` by default).
+    prices: PriceTable = field(default_factory=load_prices)
+    #: The operator's sign-up check (``POST /admin/signup-check``; see :mod:`.signup_check`).
+    signup: SignupConfig | None = None
     state: State = field(default_factory=MemoryState)
     audit_path: Path | None = None
     #: When the audit log is fsynced (``interval``, ``always``, ``never``; see :mod:`.audit`).
@@ -216,6 +236,20 @@ class Metrics:
             ["stage"],
             registry=self.registry,
         )
+        self.value_served = Counter(
+            "distillguard_gateway_value_served_usd",
+            "Value served to clients in dollars at list price (the price table), by the "
+            "request's capability (unlabelled: not scored)",
+            ["capability"],
+            registry=self.registry,
+        )
+        self.harvest_cost = Gauge(
+            "distillguard_gateway_harvest_cost_usd",
+            "What one million reasoning-rich answers cost an operator under this gateway's "
+            "budgets and trust table, by sign-up path (identity_costs.yaml; docs/policy.md)",
+            ["path"],
+            registry=self.registry,
+        )
         self.state_up.set(1)
 
 
@@ -260,6 +294,22 @@ class _Call:
     target: str = ""
     #: The request's budgets between their check and the outcome.
     ticket: Ticket | None = None
+    #: Budgets checked with the view, before it was read (see :func:`.guard.adopt`).
+    guessed: list[Applied] = field(default_factory=list)
+    pre_read: BudgetRead | None = None
+    #: Why that check failed (the store was down).
+    pre_error: str | None = None
+    #: Whether the answer's reasoning is withheld (the final rule strips it).
+    withheld: bool = False
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What the view decided about an account's last budgeted request."""
+
+    view: AccountView
+    withheld: bool
+    max_n: int | None
 
 
 class Gateway:
@@ -288,6 +338,9 @@ class Gateway:
         self._local = MemoryState()
         self._follow_task: asyncio.Task[None] | None = None
         self.metrics = Metrics()
+        costs = harvest_cost(self.policy, config.trust, config.prices, load_identity_costs())
+        for p in costs.paths:
+            self.metrics.harvest_cost.labels(p.path.name).set(round(p.total_usd, 2))
         self.audit = (
             AuditLog(
                 config.audit_path, fsync=config.audit_fsync, fsync_s=config.audit_fsync_s,
@@ -311,6 +364,8 @@ class Gateway:
             accounts_path=config.accounts_path, known=lambda: self._known,
             remember=self._remember, enabled=config.admin_token is not None,
         )  # fmt: skip
+        #: Each account's last budget inputs: the guess for its next check.
+        self._inputs: dict[str, _Inputs] = {}
 
     # ------------------------------------------------------------- lifecycle
     @contextlib.asynccontextmanager
@@ -491,6 +546,15 @@ class Gateway:
                     headers={"allow": "GET"},
                 )  # fmt: skip
             return await (self.healthz if raw == b"/healthz" else self.metrics_endpoint)(request)
+        if raw == SIGNUP_PATH:
+            # The sign-up check: admin only (the token, never loopback alone).
+            return await signup_check(
+                request,
+                self.cfg.signup,
+                self.cfg.intel,
+                self._admin(request, loopback=False),
+                enabled=self.cfg.admin_token is not None,
+            )
         if raw.startswith(REVIEW_PREFIX):
             # The operator's review API: admin only, never forwarded (gateway/review.py).
             # Review actions decide who is served: the token, never loopback alone.
@@ -634,6 +698,7 @@ class Gateway:
         self, call: _Call, resp: Response, action: str, event: dict[str, Any] | None = None
     ) -> Response:
         """Audit a refusal (decision with its status), then answer it."""
+        self._release(call)  # what the budget check reserved, if it got that far
         # The id the user can quote (the error's ``reference`` where there is one).
         resp.headers["x-request-id"] = call.rid
         call.record["action"] = action
@@ -681,20 +746,43 @@ class Gateway:
             rec["estimate"] = "chars/4"
         ticket = call.ticket
         served: dict[str, int] | None = None
+        if measured is not None and status < 400:
+            served = measured.served(reasoning_withheld=call.withheld)
         if ticket is not None:
-            if measured is not None and status < 400:
-                served = measured.served(reasoning_withheld=ticket.withheld)
+            if served is not None:
                 rec["value"] = served
             self._spend(ticket.settle(served))
         rec.update(extra)
         if self.audit is not None:
             self.audit.write(rec)
+        usd = 0.0
+        if event is not None and served is not None and measured is not None:
+            price = self.cfg.prices.price_for(event.get("model"))
+            usd = price.value(
+                prompt=measured.prompt_tokens or 0, completion=served["completion_tokens"],
+                reasoning=served["reasoning_tokens"],
+            )  # fmt: skip
         if event is not None and self.scorer is not None:
             told = None
-            if ticket is not None and served and ticket.waiting(served):
-                told = functools.partial(self._labelled, ticket, served, event)
+            if usd or (ticket is not None and served and ticket.waiting(served)):
+                told = functools.partial(self._scored, ticket, served or {}, event, usd)
             record = {"kind": "signals", "request_id": call.rid}
             self.scorer.submit(Pending(record, event, told))
+        elif usd:
+            self.metrics.value_served.labels("unlabelled").inc(usd)
+
+    def _scored(
+        self, ticket: Ticket | None, served: dict[str, int], event: dict[str, Any], usd: float,
+        signals: dict[str, Any] | None,
+    ) -> None:  # fmt: skip
+        """Once the scorer has labelled a served request: its value, its named budgets."""
+        label = signals.get("capability") if signals else None
+        if usd:
+            self.metrics.value_served.labels(label if isinstance(label, str) else "unlabelled").inc(
+                usd
+            )
+        if ticket is not None and served and ticket.waiting(served):
+            self._labelled(ticket, served, event, signals)
 
     @staticmethod
     def _audit_down() -> Response:
@@ -709,11 +797,18 @@ class Gateway:
         assert call.info is not None
         account = call.info.account_id
         try:
-            view = await self.cfg.state.view(account)
+            if call.guessed:
+                counters = [a.counter for a in call.guessed]
+                view, call.pre_read = await self.cfg.state.view_and_budgets(
+                    account, counters, at=self._budget_at(call)
+                )
+            else:
+                view = await self.cfg.state.view(account)
         except StateUnavailable as exc:
             self._state_seen(False)
             call.record["state"] = "unavailable"
             call.record["state_error"] = exc.message
+            call.pre_error = exc.message
             if self.policy.state_failure == "closed":
                 resp = error_response(
                     503, "the gateway cannot reach its state store", type_="server_error",
@@ -734,7 +829,35 @@ class Gateway:
             view = {**known, **view}
         if account in self._known or view.get("batch_verdict") in _NOTABLE:
             self._remember({account: view})
+        read = call.pre_read
+        if read is not None and read.ok and any(a.counter.reserve for a in call.guessed):
+            # Held until the budgets are decided; a refusal before then gives it back.
+            call.ticket = Ticket(call.guessed, read.now, True)
         return view, True
+
+    @staticmethod
+    def _budget_at(call: _Call) -> float | None:
+        # A replay spends on the logged time.
+        return call.now.timestamp() if call.replayed else None
+
+    def _guess(self, call: _Call, body: Mapping[str, Any]) -> list[Applied]:
+        """The budgets this request will likely spend, from the account's last request.
+
+        Checked in the call that reads the view (one round trip, not two); see
+        :func:`.guard.adopt` for when the guess stands.
+        """
+        info = call.info
+        assert info is not None
+        last = self._inputs.get(info.account_id)
+        view = last.view if last is not None else AccountView()
+        n = _asked_n(body)
+        if last is not None and last.max_n is not None:
+            n = min(n, last.max_n)
+        return self.guard.applicable(
+            account_id=info.account_id, org_id=info.org_id, campaign_id=view.campaign_id,
+            trust=self.cfg.trust.level_of(_facts(info), view, call.now), n=n,
+            withheld=last is not None and last.withheld,
+        )  # fmt: skip
 
     async def _take(self, bucket: str, rate: float, burst: float, call: _Call) -> bool:
         # A replay is throttled on the logged time, not on how fast it replays.
@@ -820,6 +943,8 @@ class Gateway:
             return await self._refuse(call, problem, "bad_request")
         assert body is not None
         assert fields is not None
+        if self.guard.active and self.cfg.state.one_trip:
+            call.guessed = self._guess(call, body)
         got = await self._view(call)
         if isinstance(got, Response):
             return got
@@ -857,8 +982,9 @@ class Gateway:
             # Streams are metered from the upstream's usage; the client that did not
             # ask for the extra chunk never sees it (see SSEStripper).
             call.record["usage_asked"] = True
+        call.withheld = bool(rule and rule.strip_reasoning)
         if call.ticket is not None:
-            call.ticket.withheld = bool(rule and rule.strip_reasoning)
+            call.ticket.withheld = call.withheld
         call.record["action"] = action
         call.record["modified"] = modified
         self.metrics.decisions.labels(action).inc()
@@ -882,26 +1008,40 @@ class Gateway:
         """Check the budgets that apply: the rule with their response added, or a refusal."""
         info = call.info
         assert info is not None
-        facts = TrustFacts(
-            tier=info.tier, created_at=info.created_at, org_id=info.org_id,
-            verified=info.verified, paid_usd=info.paid_usd, chargebacks=info.chargebacks,
-        )  # fmt: skip
-        trust = self.cfg.trust.level_of(facts, subject.evidence, call.now)
-        asked = body.get("n")
-        n = asked if isinstance(asked, int) and not isinstance(asked, bool) else 1
+        trust = self.cfg.trust.level_of(_facts(info), subject.evidence, call.now)
+        n = _asked_n(body)
         if rule is not None and rule.max_n is not None:
             n = min(n, rule.max_n)
+        withheld = bool(rule and rule.strip_reasoning)
+        if subject.state_ok:
+            self._keep_inputs(
+                info.account_id, _Inputs(subject.evidence, withheld, rule.max_n if rule else None)
+            )
         applied = self.guard.applicable(
             account_id=info.account_id, org_id=info.org_id,
             campaign_id=subject.evidence.campaign_id if subject.state_ok else None,
-            trust=trust, n=n, withheld=bool(rule and rule.strip_reasoning),
+            trust=trust, n=n, withheld=withheld,
         )  # fmt: skip
+        read: BudgetRead | None = None
+        back: list[BudgetSpend] = []
+        if call.pre_read is not None:
+            read, back = adopt(call.guessed, call.pre_read, applied)
+            # The guess's reservation now belongs to the real ticket, or is given back.
+            call.ticket = None
+            if read is not None or not applied:
+                self._spend(back)
         if not applied:
             return rule
         call.record["trust"] = trust.name
-        at = call.now.timestamp() if call.replayed else None
         try:
-            read = await self.cfg.state.budget_check([a.counter for a in applied], at=at)
+            if call.pre_error is not None and call.guessed:
+                raise StateUnavailable(call.pre_error)
+            if read is None:
+                if back:
+                    # Before checking again, or this request would count its own guess.
+                    await self.cfg.state.budget_spend(back)
+                counters = [a.counter for a in applied]
+                read = await self.cfg.state.budget_check(counters, at=self._budget_at(call))
         except StateUnavailable as exc:
             self._state_seen(False)
             self.metrics.budget_errors.labels("check").inc()
@@ -983,6 +1123,13 @@ class Gateway:
     def _why(call: _Call, reason: str) -> dict[str, Any]:
         """``reason`` and ``reference`` (the decision record's request id) of a refusal."""
         return {"reason": reason, "reference": call.rid}
+
+    def _keep_inputs(self, account_id: str, inputs: _Inputs) -> None:
+        if self._inputs.get(account_id) == inputs:
+            return
+        if len(self._inputs) >= _GUESS_CACHE and account_id not in self._inputs:
+            del self._inputs[next(iter(self._inputs))]  # the oldest entry
+        self._inputs[account_id] = inputs
 
     def _release(self, call: _Call) -> None:
         """Give back what the request reserved (refused or failed before forwarding)."""
@@ -1186,6 +1333,18 @@ class Gateway:
             502, f"{why}; the policy's safeguards cannot be applied to it",
             type_="upstream_error", code="upstream_unreadable",
         )  # fmt: skip
+
+
+def _facts(info: KeyInfo) -> TrustFacts:
+    return TrustFacts(
+        tier=info.tier, created_at=info.created_at, org_id=info.org_id,
+        verified=info.verified, paid_usd=info.paid_usd, chargebacks=info.chargebacks,
+    )  # fmt: skip
+
+
+def _asked_n(body: Mapping[str, Any]) -> int:
+    asked = body.get("n")
+    return asked if isinstance(asked, int) and not isinstance(asked, bool) else 1
 
 
 def _ask_usage(body: dict[str, Any], kind: str) -> bool:

@@ -6,7 +6,8 @@ Per model request (:class:`BudgetGuard`):
    the account (from the API key), its organisation (``org_id`` in the keys table)
    and its campaign (``campaign_id`` in the account view, from ``distillguard sync``).
    Nothing the client sends names a scope.  No budget applies: no state call at all.
-2. **Check** (one atomic state call for all of them, :meth:`State.budget_check`):
+2. **Check** (one atomic state call for all of them, :meth:`State.budget_check`, made
+   with the view read on a guess of the budgets, see :func:`adopt`):
    each counter's spend over its rolling window; if no budget on ``capability: any``
    has reached the level where it refuses, the request's reservation is added to each
    (``reasoning_answers``: one per choice asked), so concurrent requests on every
@@ -294,6 +295,52 @@ class BudgetGuard:
             strip_logprobs=any(lvl.strip_logprobs for lvl in merged),
             max_tokens=max_tokens, max_n=max_n,
         )  # fmt: skip
+
+
+def adopt(
+    guessed: Sequence[Applied], read: BudgetRead, applied: Sequence[Applied]
+) -> tuple[BudgetRead | None, list[BudgetSpend]]:
+    """Whether a check made before the account's view was read stands for the real budgets.
+
+    The model route checks its budgets in the same state call that reads the account
+    view, so it must guess what the view decides (trust, campaign, whether the rule
+    withholds reasoning or caps ``n``) from the last request of the account.  The
+    check stands when it covered the same counters and reserved no less than the real
+    budgets would: a guessed stop above the real one only lets the levels refuse
+    (:meth:`Budget.reached` compares with the same numbers), and what was reserved
+    beyond the real reservation is given back.  Otherwise the caller checks again,
+    after giving back all the guess reserved: (None, spends to give back).
+    """
+    same = len(guessed) == len(applied) and all(
+        g.counter.key == a.counter.key for g, a in zip(guessed, applied, strict=True)
+    )
+    if (
+        same
+        and read.ok
+        and all(
+            a.counter.reserve <= g.counter.reserve for g, a in zip(guessed, applied, strict=True)
+        )
+    ):
+        surplus = [
+            _give_back(g.counter, g.counter.reserve - a.counter.reserve, read.now)
+            for g, a in zip(guessed, applied, strict=True)
+        ]
+        return read, [sp for sp in surplus if sp.amount]
+    if same and not read.ok:
+        stopped = any(
+            a.counter.stop is not None and spent >= a.counter.stop
+            for a, spent in zip(applied, read.spent, strict=True)
+        )
+        # Refused by the real stops too: nothing reserved, as the real check would do.
+        return (read, []) if stopped else (None, [])
+    if not read.ok:
+        return None, []
+    everything = [_give_back(g.counter, g.counter.reserve, read.now) for g in guessed]
+    return None, [sp for sp in everything if sp.amount]
+
+
+def _give_back(counter: BudgetCounter, amount: int, now: float) -> BudgetSpend:
+    return BudgetSpend(counter.key, counter.slot(now), -amount, counter.ttl)
 
 
 def refusal_message(hit: Hit) -> str:

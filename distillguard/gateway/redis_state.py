@@ -21,7 +21,8 @@ neighbours returned for the gap parts, min/max/latest parts compared and set) an
 the token bucket and the budget check (both use the Redis clock, so replicas
 agree on time).  A budget check reads every counter of the request and, only if
 none has reached its stop, reserves in all of them, in one script: replicas
-never both take the last of a budget.  Sums
+never both take the last of a budget; the model route's view read is the same
+script (one round trip for both).  Sums
 and key counts are plain increments.  What each part is and how it folds comes
 from :mod:`distillguard.profiles.fold`; nothing here names a part.
 
@@ -129,49 +130,67 @@ redis.call('EXPIRE', KEYS[1], math.ceil(burst / math.max(rate, 1e-9)) + 60)
 return ok
 """
 
-# Budget check, atomic.  KEYS: counter hashes.  ARGV[1]: the time ('' = the Redis
-# clock); then per key: sub-bucket seconds, sub-buckets, stop ('' = none), reserve,
-# ttl.  Returns {ok, now, spent...}: spent is each window's sum before this request.
-_BUDGET = """
-local now = tonumber(ARGV[1])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-end
-local spent, ok = {}, 1
-for i, key in ipairs(KEYS) do
-  local b = 2 + (i - 1) * 5
-  local g, n, stop = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
-  local cur = math.floor(now / g)
-  local flat = redis.call('HGETALL', key)
-  local s, old = 0, {}
-  for j = 1, #flat, 2 do
-    local slot = tonumber(flat[j])
-    if slot <= cur - n then
-      old[#old + 1] = flat[j]
-    elseif slot <= cur then
-      s = s + tonumber(flat[j + 1])
+# Budget check, atomic.  KEYS[first..]: counter hashes.  ARGV[1]: the time ('' = the
+# Redis clock); then per key: sub-bucket seconds, sub-buckets, stop ('' = none),
+# reserve, ttl.  Returns {ok, now, spent...}: spent is each window's sum before this
+# request.  A function so that the view read below shares it.
+_BUDGET_FN = """
+local function budget(first)
+  local now = tonumber(ARGV[1])
+  if not now then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+  end
+  local spent, ok = {}, 1
+  for i = first, #KEYS do
+    local key = KEYS[i]
+    local b = 2 + (i - first) * 5
+    local g, n, stop = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
+    local cur = math.floor(now / g)
+    local flat = redis.call('HGETALL', key)
+    local s, old = 0, {}
+    for j = 1, #flat, 2 do
+      local slot = tonumber(flat[j])
+      if slot <= cur - n then
+        old[#old + 1] = flat[j]
+      elseif slot <= cur then
+        s = s + tonumber(flat[j + 1])
+      end
+    end
+    if #old > 0 then redis.call('HDEL', key, unpack(old)) end
+    if s < 0 then s = 0 end
+    spent[#spent + 1] = s
+    if stop and s >= stop then ok = 0 end
+  end
+  if ok == 1 then
+    for i = first, #KEYS do
+      local b = 2 + (i - first) * 5
+      local reserve = tonumber(ARGV[b + 3])
+      if reserve > 0 then
+        redis.call('HINCRBY', KEYS[i], math.floor(now / tonumber(ARGV[b])), reserve)
+        redis.call('EXPIRE', KEYS[i], tonumber(ARGV[b + 4]))
+      end
     end
   end
-  if #old > 0 then redis.call('HDEL', key, unpack(old)) end
-  if s < 0 then s = 0 end
-  spent[i] = s
-  if stop and s >= stop then ok = 0 end
+  local out = {ok, string.format('%.6f', now)}
+  for i = 1, #spent do out[#out + 1] = string.format('%.17g', spent[i]) end
+  return out
 end
-if ok == 1 then
-  for i, key in ipairs(KEYS) do
-    local b = 2 + (i - 1) * 5
-    local reserve = tonumber(ARGV[b + 3])
-    if reserve > 0 then
-      redis.call('HINCRBY', key, math.floor(now / tonumber(ARGV[b])), reserve)
-      redis.call('EXPIRE', key, tonumber(ARGV[b + 4]))
-    end
-  end
-end
-local out = {ok, string.format('%.6f', now)}
-for i = 1, #spent do out[#out + 1] = string.format('%.17g', spent[i]) end
+"""
+_BUDGET = _BUDGET_FN + "return budget(1)\n"
+
+# The account view and a budget check in one round trip (the model route's one state
+# call).  KEYS[1]: the view hash, then counters as in _BUDGET.  Returns the budget
+# check's reply followed by the view's fields and values.
+_VIEW_BUDGET = (
+    _BUDGET_FN
+    + """
+local out = budget(2)
+local view = redis.call('HGETALL', KEYS[1])
+for i = 1, #view do out[#out + 1] = view[i] end
 return out
 """
+)
 
 # Budget spends: KEYS counter hashes; ARGV (sub-bucket, amount, ttl) per key.  One
 # command for a whole batch of spends (cheaper than a pipeline of two per counter).
@@ -188,6 +207,7 @@ class RedisState(State):
     """State in Redis at ``url`` (``redis://host:port/db``)."""
 
     name = "redis"
+    one_trip = True
 
     def __init__(
         self,
@@ -377,14 +397,25 @@ class RedisState(State):
         self, counters: Sequence[BudgetCounter], at: float | None = None
     ) -> BudgetRead:
         if not counters:
-            return BudgetRead(True, time.time() if at is None else at, ())
-        args: list[str | int] = ["" if at is None else repr(at)]
-        for c in counters:
-            stop = "" if c.stop is None else repr(float(c.stop))
-            args += [c.granularity, c.slots, stop, c.reserve, c.ttl]
+            return BudgetRead(True, _clock(at), ())
         keys = [self._k("bx", c.key) for c in counters]
-        got: Any = await self._call(self._script(_BUDGET, keys, args))
-        return BudgetRead(int(got[0]) == 1, float(got[1]), tuple(float(v) for v in got[2:]))
+        got: Any = await self._call(self._script(_BUDGET, keys, _budget_args(counters, at)))
+        return _budget_read(got)
+
+    async def view_and_budgets(
+        self, account_id: str, counters: Sequence[BudgetCounter], at: float | None = None
+    ) -> tuple[dict[str, str], BudgetRead]:
+        if not counters:
+            return await self.view(account_id), BudgetRead(True, _clock(at), ())
+        args = _budget_args(counters, at)
+        keys = [self._k("a", account_id), *(self._k("bx", c.key) for c in counters)]
+        got: Any = await self._call(self._script(_VIEW_BUDGET, keys, args))
+        k = 2 + len(counters)
+        flat = got[k:]
+        view = {
+            flat[i]: flat[i + 1] for i in range(0, len(flat), 2) if flat[i] not in _LEGACY_ATTRS
+        }
+        return view, _budget_read(got[:k])
 
     async def budget_spend(self, spends: Sequence[BudgetSpend]) -> None:
         if not spends:
@@ -438,6 +469,23 @@ async def _execute(pipe: Any) -> list[Any]:
         return got
     finally:
         await pipe.reset()
+
+
+def _clock(at: float | None) -> float:
+    return time.time() if at is None else at
+
+
+def _budget_args(counters: Sequence[BudgetCounter], at: float | None) -> list[str | int]:
+    """ARGV of the budget check: the time, then five values per counter."""
+    args: list[str | int] = ["" if at is None else repr(at)]
+    for c in counters:
+        stop = "" if c.stop is None else repr(float(c.stop))
+        args += [c.granularity, c.slots, stop, c.reserve, c.ttl]
+    return args
+
+
+def _budget_read(got: Sequence[Any]) -> BudgetRead:
+    return BudgetRead(int(got[0]) == 1, float(got[1]), tuple(float(v) for v in got[2:]))
 
 
 def _us(member: str | None) -> float | None:

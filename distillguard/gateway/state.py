@@ -251,6 +251,9 @@ class State(ABC):
 
     #: Short name for metrics and errors ("memory", "redis").
     name: str = "state"
+    #: Whether :meth:`view_and_budgets` saves a round trip (the gateway then checks
+    #: budgets with the view, on a guess; otherwise after the rules, as they are).
+    one_trip: bool = False
 
     @abstractmethod
     async def fold(self, items: Sequence[FoldItem]) -> None:
@@ -296,6 +299,19 @@ class State(ABC):
 
         ``at`` (epoch seconds) replaces the backend's clock (replays).  One round trip.
         """
+
+    async def view_and_budgets(
+        self, account_id: str, counters: Sequence[BudgetCounter], at: float | None = None
+    ) -> tuple[dict[str, str], BudgetRead]:
+        """:meth:`view` and :meth:`budget_check` together: one round trip where it costs one.
+
+        The model route reads both before it decides; a shared store answers both in
+        one call.  The check is as atomic as :meth:`budget_check`'s.
+        """
+        view = await self.view(account_id)
+        if not counters:
+            return view, BudgetRead(True, time.time() if at is None else at, ())
+        return view, await self.budget_check(counters, at)
 
     @abstractmethod
     async def budget_spend(self, spends: Sequence[BudgetSpend]) -> None:

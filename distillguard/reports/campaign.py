@@ -139,8 +139,9 @@ class CampaignView:
     thresholds compare with), ``risk`` its benign quantile in [0, 1] (saturates at
     1.00 for any real campaign, so pages rank by score and value taken instead).
     ``summary`` has the keys in :data:`SUMMARY_KEYS` (``first_ts``/``last_ts`` UTC
-    datetimes) and may have ``cot_events``, ``reasoning_answers`` and
-    ``prompt_tokens``.  The tables have at least the columns in
+    datetimes) and may have ``cot_events``, ``reasoning_answers``,
+    ``prompt_tokens``, ``value_usd`` and ``reasoning_value_usd`` (dollars at list
+    price, :mod:`distillguard.economics`).  The tables have at least the columns in
     :data:`ACCOUNT_COLUMNS`, :data:`EDGE_COLUMNS`, :data:`EVIDENCE_COLUMNS`,
     :data:`TIMELINE_COLUMNS`, and when given :data:`INDICATOR_COLUMNS` (``kind``
     one of ip, subnet, payment, user_agent, org, tier, template_prefix,
@@ -553,6 +554,15 @@ def _score_pill(view: CampaignView, context: ScanContext) -> str:
     return "".join(parts)
 
 
+def _value_stat(s: Mapping[str, object]) -> str:
+    """Value taken at list price (the scan's price table), when the summary has it."""
+    value, rich = _num(s.get("value_usd")), _num(s.get("reasoning_value_usd"))
+    if value is None:
+        return ""
+    sub = esc(f"${rich:,.2f} of it for reasoning") if rich is not None else ""
+    return _stat("value taken (list price)", esc(f"${value:,.2f}"), sub)
+
+
 def _header(view: CampaignView, context: ScanContext) -> str:
     s = view.summary
     n_events = _num(s["n_events"])
@@ -570,6 +580,7 @@ def _header(view: CampaignView, context: ScanContext) -> str:
             _stat("answers with reasoning", fmt_int(s.get("reasoning_answers")), share(answers)),
             _stat("completion tokens", fmt_int(s["completion_tokens"])),
             _stat("reasoning tokens", fmt_int(s["reasoning_tokens"])),
+            _value_stat(s),
             _stat(
                 "active span",
                 esc(fmt_span(s["first_ts"], s["last_ts"])),

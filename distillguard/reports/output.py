@@ -128,6 +128,7 @@ def views(
                     "completion_tokens": row["completion_tokens"],
                     "reasoning_tokens": row["reasoning_tokens"],
                     "top_capability": max(caps, key=lambda k: caps[k]) if caps else "—",
+                    **{k: row[k] for k in ("value_usd", "reasoning_value_usd") if k in row},
                 },
                 accounts=accounts,
                 edges=pa.table(

@@ -165,6 +165,18 @@ class DuckDBReads:
                 f"SELECT {select} FROM events {_where(conds)} {tail}", params, "events"
             )
 
+    def usage_by_model(self, window: Window | None = None) -> pa.Table:
+        conds, params = window_conditions(window)
+        return self._fetch(
+            "SELECT account_id, model, count(*) AS n, "
+            "CAST(coalesce(sum(prompt_tokens), 0) AS BIGINT) AS prompt_tokens, "
+            "CAST(coalesce(sum(completion_tokens), 0) AS BIGINT) AS completion_tokens, "
+            "CAST(coalesce(sum(reasoning_tokens), 0) AS BIGINT) AS reasoning_tokens "
+            f"FROM events {_where(conds)} GROUP BY account_id, model ORDER BY account_id, model",
+            params,
+            "token usage per model",
+        )
+
     def activity(self, slot_seconds: int, window: Window | None = None) -> pa.Table:
         if slot_seconds < 1:
             raise DistillguardError(f"a time slot must be at least 1 s, not {slot_seconds}")

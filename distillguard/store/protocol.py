@@ -120,6 +120,12 @@ class EventStore(Protocol):
         given); ``user_text`` and ``system_text`` cut to ``text_chars``."""
         ...
 
+    def usage_by_model(self, window: Window | None = None) -> pa.Table:
+        """``account_id, model, n, prompt_tokens, completion_tokens, reasoning_tokens``:
+        token sums per account and model (usage semantics: reasoning within completion),
+        what the value taken is priced on."""
+        ...
+
     def activity(self, slot_seconds: int, window: Window | None = None) -> pa.Table:
         """``account_id, slot, n``: requests per account and time slot (slot = epoch
         microseconds // (``slot_seconds`` * 10**6)), for timing linkers."""

@@ -26,10 +26,17 @@ from distillguard.errors import DistillguardError, InputError
 from distillguard.gateway.app import GatewayConfig, create_app
 from distillguard.gateway.audit import read_records, verify
 from distillguard.gateway.budgets import Budget, window_spec
+from distillguard.gateway.guard import BudgetGuard, adopt
 from distillguard.gateway.keys import KeyInfo, load_keys
 from distillguard.gateway.policy import Policy, PolicyError, load_policy, load_policy_text
 from distillguard.gateway.redis_state import RedisState
-from distillguard.gateway.state import BudgetCounter, BudgetSpend, MemoryState, State
+from distillguard.gateway.state import (
+    BudgetCounter,
+    BudgetRead,
+    BudgetSpend,
+    MemoryState,
+    State,
+)
 from distillguard.gateway.strip import SSEStripper, estimate_tokens, seen_in_body
 from distillguard.gateway.trust import TrustError, TrustTable, load_trust, load_trust_text
 from distillguard_lab.mock_upstream import REASONING, create_mock_app
@@ -297,6 +304,146 @@ def test_one_counter_at_its_stop_refuses_all_and_reserves_nowhere(
     first, second, third = asyncio.run(go())
     assert (first.ok, second.ok) == (True, False)
     assert third.spent == (1.0, 1.0)  # the refused check reserved in neither
+
+
+def test_view_and_budgets_in_one_round_trip(
+    make_state: Callable[[], State], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model route's one state call: the view, and a check as atomic as budget_check."""
+    c = BudgetCounter("v|reasoning_answers|day|account|a", 3600, 24, stop=2.0, reserve=1)
+    calls: list[int] = []
+
+    async def go() -> tuple[list[Any], Any]:
+        s = make_state()
+        await s.update_views({"a": {"verdict": "watch", "campaign_id": "c1"}})
+        if isinstance(s, RedisState):
+            real = s._call
+
+            async def counted(aw: Any) -> Any:
+                calls.append(1)
+                return await real(aw)
+
+            monkeypatch.setattr(s, "_call", counted)
+        got = [await s.view_and_budgets("a", [c], at=1e9) for _ in range(3)]
+        empty = await s.view_and_budgets("nobody", [], at=1e9)
+        await s.close()
+        return got, empty
+
+    got, empty = asyncio.run(go())
+    assert [v for v, _ in got] == [{"verdict": "watch", "campaign_id": "c1"}] * 3
+    assert [(r.ok, r.spent) for _, r in got] == [
+        (True, (0.0,)), (True, (1.0,)), (False, (2.0,))
+    ]  # fmt: skip
+    assert empty[0] == {}
+    assert empty[1].spent == ()
+    if calls:
+        assert len(calls) == 4  # one round trip each (no counters: the view alone)
+
+
+def _applied(trust: str, *, campaign: str | None = None, withheld: bool = False) -> list[Any]:
+    policy = budgets_policy(
+        "  - {name: answers, unit: reasoning_answers, window: day, limit: 4,\n"
+        "     responses: [{at: 1.0, action: require_verification}]}\n"
+        "  - {name: camp, per: campaign, unit: reasoning_tokens, window: day, limit: 100,\n"
+        "     responses: [{at: 1.0, action: block}]}\n"
+    )
+    table = load_trust_text(TRUST, "trust.yaml")
+    level = next(lvl for lvl in table.levels if lvl.name == trust)
+    return BudgetGuard(policy.budgets).applicable(
+        account_id="a", org_id=None, campaign_id=campaign, trust=level, n=1, withheld=withheld
+    )
+
+
+def test_a_check_made_on_a_guess_stands_or_is_made_again() -> None:
+    std, flagged = _applied("standard"), _applied("flagged")
+    # Same counters and stops: the read stands, nothing to give back.
+    read = BudgetRead(True, 1e9, (1.0,))
+    assert adopt(std, read, std) == (read, [])
+    # Guessed a higher stop and reserved; the real (lower) stop is reached: the read
+    # stands, the budget's levels refuse and the request gives its reservation back.
+    read = BudgetRead(True, 1e9, (2.0,))
+    assert adopt(std, read, flagged) == (read, [])
+    assert _applied("flagged")[0].budget.reached(2.0, 4 * 0.5)
+    # Guessed a lower stop and was refused, but the real stop is not reached: check again.
+    assert adopt(flagged, BudgetRead(False, 1e9, (2.0,)), std) == (None, [])
+    # Refused on the guess and on the real stop alike: it stands (nothing reserved).
+    refused = BudgetRead(False, 1e9, (4.0,))
+    assert adopt(flagged, refused, std) == (refused, [])
+    # The guess reserved an answer the real request does not (its reasoning is withheld).
+    read = BudgetRead(True, 1e9, (0.0,))
+    held = _applied("standard", withheld=True)
+    assert adopt(std, read, held) == (read, [BudgetSpend(std[0].counter.key, 277_777, -1, 90_000)])
+    # Other counters (the view named a campaign): give the guess back, check again.
+    camp = _applied("standard", campaign="c9")
+    assert adopt(std, read, camp) == (None, [BudgetSpend(std[0].counter.key, 277_777, -1, 90_000)])
+    assert adopt(camp, read, std)[0] is None
+
+
+def test_a_changed_view_between_requests_keeps_the_budget_exact(
+    upstream: str, tmp_path: Path, make_state: Callable[[], State]
+) -> None:
+    """The guess is the account's last view; when the view changed, the budget still holds."""
+    policy = budgets_policy(
+        "  - {name: answers, unit: reasoning_answers, window: day, limit: 4,\n"
+        "     responses: [{at: 1.0, action: require_verification}]}\n",
+        "  - {name: blocked, action: block, when: {batch_verdict_in: [block]}}\n"
+        "  - {name: default, action: allow}\n",
+    )
+    (answers,) = policy.budgets
+    state = make_state()
+
+    def beside() -> State:
+        # The gateway's Redis client lives on its own loop: another client, same keys.
+        if isinstance(state, RedisState):
+            return RedisState(state.url, prefix=state.prefix)
+        return state
+
+    def views(updates: dict[str, dict[str, str]]) -> None:
+        async def go() -> None:
+            side = beside()
+            await side.update_views(updates)
+            if side is not state:
+                await side.close()
+
+        asyncio.run(go())
+
+    def count() -> float:
+        async def go() -> float:
+            side = beside()
+            got = await side.budget_check([counter(answers, "acct-a")])
+            if side is not state:
+                await side.close()
+            return got.spent[0]
+
+        return asyncio.run(go())
+
+    # Batch verdicts (the scorer writes the online ones, and would race the test's).
+    trust = load_trust_text(
+        "levels:\n  - {name: flagged, multiplier: 0.5, when: {batch_verdict_in: [restrict]}}\n"
+        "  - {name: standard, multiplier: 1.0}\n",
+        "trust.yaml",
+    )
+    with gateway(upstream, tmp_path, policy, state=state, trust=trust) as (c, _):
+        assert [post(c, "k-a", CHAT).status_code for _ in range(2)] == [200, 200]
+        # Flagged now (trust 0.5, limit 2): the guess (standard, limit 4) reserved, the
+        # real budget refuses and gives the reservation back.
+        views({"acct-a": {"batch_verdict": "restrict"}})
+        assert post(c, "k-a", CHAT).status_code == 403
+        wait_for(lambda: count() == 2)
+        # Standard again: the guess (flagged) was refused; the real check lets it through.
+        views({"acct-a": {"batch_verdict": "allow"}})
+        assert post(c, "k-a", CHAT).status_code == 200
+        wait_for(lambda: count() == 3)
+        # Refused by a rule: the reservation made with the view is given back.
+        views({"acct-a": {"batch_verdict": "block"}})
+        assert post(c, "k-a", CHAT).json()["error"]["reason"] == "policy"
+        wait_for(lambda: count() == 3)  # in the background, as every release
+        views({"acct-a": {"batch_verdict": "allow"}})
+        assert [post(c, "k-a", CHAT).status_code for _ in range(2)] == [200, 403]
+        wait_for(lambda: count() == 4)
+        time.sleep(0.1)
+        assert count() == 4
+    asyncio.run(state.close())
 
 
 # ----------------------------------------------------------------- trust and capability

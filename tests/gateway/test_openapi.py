@@ -19,6 +19,9 @@ import yaml
 from distillguard.gateway.app import GatewayConfig, create_app
 from distillguard.gateway.audit import verify
 from distillguard.gateway.keys import KeyInfo
+from distillguard.gateway.signup_check import SignupConfig
+from distillguard.intel.hashing import KeyRing
+from distillguard.intel.signup import OwnIndex, OwnSource
 from distillguard_lab.mock_upstream import create_mock_app
 from tests.gateway.helpers import serve
 
@@ -35,11 +38,16 @@ def spec() -> dict[str, Any]:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     audit = tmp_path_factory.mktemp("openapi") / "audit.jsonl"
     with serve(create_mock_app()) as up:
+        ring = KeyRing.from_secrets({"k1": "44" * 32})
+        own = OwnIndex(
+            "k1", {"ip": {ring.hash("ip", "203.0.113.9"): [OwnSource("c1", "block", 2)]}}
+        )
         config = GatewayConfig(
             upstream=up, keys={KEY: KeyInfo("acct-schema", tier="paid")}, audit_path=audit,
             scorer="inline", feedback_path=audit.with_name("feedback.jsonl"),
+            signup=SignupConfig(own, ring),
             # One bearer token for every request: the API key and the admin token
-            # (the review API, /admin/, needs the latter).
+            # (the review API and the sign-up check, /admin/, need the latter).
             admin_token=KEY,
         )  # fmt: skip
         with serve(create_app(config)) as url:

@@ -1,0 +1,1 @@
+"""Harvest economics: what the answers an account took are worth, at list price."""
