@@ -20,7 +20,6 @@ from distillguard.campaigns.links.base import (
     Linker,
     empty_pairs,
     register,
-    shared_key_pairs,
 )
 from distillguard.minhash import (
     LSHConfig,
@@ -37,19 +36,24 @@ def similar_text_pairs(
     cfg: MinHashConfig,
     bands: int,
     threshold: float,
-    what: str,
+    linker: Linker,
+    *,
+    max_bucket: int = 200,
 ) -> pa.Table:
     """Pairs of accounts holding texts in one near-duplicate group.
 
     ``rows`` has ``account_id, text``; each text gets a MinHash signature, banded LSH
     with ``bands`` bands finds texts whose estimated Jaccard similarity reaches
-    ``threshold``, and each connected group of texts is a key its holders share.
+    ``threshold``, and each connected group of texts is a key its holders share
+    (under ``linker``'s name and bucket caps).  An LSH bucket of more than
+    ``max_bucket`` texts is joined as a star, not all its pairs
+    (:func:`~distillguard.minhash.candidate_pairs`), so both steps stay linear.
     """
     if rows.num_rows < 2:
         return empty_pairs()
     sigs = signatures(rows["text"].combine_chunks(), cfg)
     lsh = LSHConfig(bands=bands, rows=cfg.num_perm // bands)
-    labels = near_duplicate_groups(sigs, lsh, threshold=threshold)
+    labels = near_duplicate_groups(sigs, lsh, threshold=threshold, max_bucket=max_bucket)
     del sigs
     holders = pa.table(
         {
@@ -57,7 +61,7 @@ def similar_text_pairs(
             "key": pa.array(labels.astype(np.int64)),
         }
     )
-    return shared_key_pairs(ctx, holders, what=what)
+    return linker.key_pairs(ctx, holders)
 
 
 @register
@@ -73,6 +77,8 @@ class NearDuplicate(Linker):
     max_chars: int = 600
     num_perm: int = 32
     bands: int = 8
+    #: LSH buckets with more texts are joined as a star to their first text.
+    max_bucket: int = 200
 
     def check(self) -> list[tuple[str, str]]:
         out = super().check()
@@ -80,6 +86,8 @@ class NearDuplicate(Linker):
             out.append(("threshold", "must be in (0, 1]"))
         if self.num_perm % self.bands:
             out.append(("bands", "must divide num_perm"))
+        if self.max_bucket < 2:
+            out.append(("max_bucket", "must be >= 2"))
         return out
 
     def pairs(self, ctx: LinkContext) -> pa.Table:
@@ -92,4 +100,6 @@ class NearDuplicate(Linker):
         )
         rows = pa.table({"account_id": texts["account_id"], "text": texts["user_text"]})
         cfg = MinHashConfig(num_perm=self.num_perm, max_chars=self.max_chars)
-        return similar_text_pairs(ctx, rows, cfg, self.bands, self.threshold, self.name)
+        return similar_text_pairs(
+            ctx, rows, cfg, self.bands, self.threshold, self, max_bucket=int(self.max_bucket)
+        )

@@ -33,6 +33,8 @@ class RoundRobin(Linker):
     threshold: float = 0.6
     num_perm: int = 32
     bands: int = 16
+    #: LSH buckets with more accounts are joined as a star to their first account.
+    max_bucket: int = 200
 
     def pairs(self, ctx: LinkContext) -> pa.Table:
         rows = query(
@@ -51,4 +53,6 @@ class RoundRobin(Linker):
             activity=ctx.store.activity(3600, ctx.window),
         )
         cfg = MinHashConfig(num_perm=self.num_perm, shingle="word", k=1, max_chars=1 << 20)
-        return similar_text_pairs(ctx, rows, cfg, self.bands, self.threshold, self.name)
+        return similar_text_pairs(
+            ctx, rows, cfg, self.bands, self.threshold, self, max_bucket=int(self.max_bucket)
+        )
