@@ -438,88 +438,90 @@ def merge_and_prune(
     if not flagged or links.num_rows == 0:
         return empty
     sel = groups.filter(pc.is_in(groups["group_id"], pa.array(sorted(flagged), pa.string())))
-    gid_of = dict(zip(sel["account_id"].to_pylist(), sel["group_id"].to_pylist(), strict=True))
-    src = links["src"].to_pylist()
-    dst = links["dst"].to_pylist()
-    w = links["weight"].to_numpy()
-    context = np.array(
-        [
-            bool(getattr(REGISTRY.get(t), "context_only", False))
-            for t in links["link_type"].to_pylist()
-        ]
+    if sel.num_rows == 0:
+        return empty
+    # Array passes over the links (no Python loop per link: a large window has millions).
+    # Sums run in link order, each link adding to its src then its dst, so every float
+    # is what a plain loop over the links would give.
+    names = sel["account_id"].combine_chunks()
+    gnames, gcode = np.unique(
+        np.asarray(sel["group_id"].to_numpy(zero_copy_only=False), dtype=object),
+        return_inverse=True,
     )
-    # Union-find over flagged groups.
-    parent = {g: g for g in flagged}
+    gcode = np.asarray(gcode, dtype=np.int64).ravel()
+    si, di = _codes(links["src"], names), _codes(links["dst"], names)
+    w = links["weight"].to_numpy()
+    tdict = links["link_type"].combine_chunks().dictionary_encode()
+    tnames = [str(t) for t in tdict.dictionary.to_pylist()]
+    tcode = tdict.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    context = np.array(
+        [bool(getattr(REGISTRY.get(t), "context_only", False)) for t in tnames], dtype=bool
+    )[tcode]
+    merging = np.array(
+        [getattr(REGISTRY.get(t), "kind", "") in MERGE_KINDS for t in tnames], dtype=bool
+    )[tcode]
+    ga = np.where(si >= 0, gcode[np.maximum(si, 0)], -1)
+    gb = np.where(di >= 0, gcode[np.maximum(di, 0)], -1)
+    n_g = len(gnames)
+    both = merging & (ga >= 0) & (gb >= 0)
+    same = both & (ga == gb)
+    within = np.bincount(ga[same], weights=w[same], minlength=n_g)
+    cross = both & (ga != gb)
+    lo, hi = np.minimum(ga[cross], gb[cross]), np.maximum(ga[cross], gb[cross])
+    pair_code, pair_idx = np.unique(lo * n_g + hi, return_inverse=True)
+    between = np.bincount(pair_idx.ravel(), weights=w[cross], minlength=len(pair_code))
+    # Union-find over flagged groups (group codes follow the sorted group ids).
+    parent = np.arange(n_g)
 
-    def find(g: str) -> str:
+    def find(g: int) -> int:
         while parent[g] != g:
             parent[g] = parent[parent[g]]
-            g = parent[g]
+            g = int(parent[g])
         return g
 
-    merging = np.array(
-        [
-            getattr(REGISTRY.get(t), "kind", "") in MERGE_KINDS
-            for t in links["link_type"].to_pylist()
-        ]
+    for code, wt in zip(pair_code.tolist(), between.tolist(), strict=True):
+        x, y = divmod(code, n_g)
+        if wt >= cfg.merge_ratio * min(within[x], within[y]):
+            rx, ry = find(x), find(y)
+            if rx != ry:
+                parent[max(rx, ry)] = min(rx, ry)
+    root = np.array([find(g) for g in range(n_g)], dtype=np.int64)
+    acc_root = root[gcode]
+    ma = np.where(si >= 0, acc_root[np.maximum(si, 0)], -1)
+    mb = np.where(di >= 0, acc_root[np.maximum(di, 0)], -1)
+    inside = (ma >= 0) & (ma == mb)
+    n_acc = len(names)
+    ends = np.stack([si, di], axis=1).ravel()
+    w2 = np.repeat(w, 2)
+    known = ends >= 0
+    total = np.bincount(ends[known], weights=w2[known], minlength=n_acc)
+    in2 = np.repeat(inside, 2)
+    inside_w = np.bincount(ends[in2], weights=w2[in2], minlength=n_acc)
+    ev2 = np.repeat(inside & ~context, 2)
+    evidence_w = np.bincount(ends[ev2], weights=w2[ev2], minlength=n_acc)
+    kind_codes = np.unique(ends[ev2] * max(len(tnames), 1) + np.repeat(tcode, 2)[ev2])
+    kinds = np.bincount(kind_codes // max(len(tnames), 1), minlength=n_acc)
+    anchor2 = np.repeat(inside & merging, 2)
+    anchored = np.zeros(n_acc, dtype=bool)
+    anchored[ends[anchor2]] = True
+    keep = (
+        (evidence_w >= cfg.min_member_weight)
+        & (kinds >= cfg.min_member_link_types)
+        & (anchored | (not cfg.member_needs_infrastructure))
+        & (total > 0)
     )
-    between: dict[tuple[str, str], float] = {}
-    within: dict[str, float] = {}
-    for a, b, wt, ok in zip(src, dst, w.tolist(), merging.tolist(), strict=True):
-        if not ok:
-            continue
-        ga, gb = gid_of.get(a), gid_of.get(b)
-        if ga is None or gb is None:
-            continue
-        if ga == gb:
-            within[ga] = within.get(ga, 0.0) + wt
-        else:
-            key = (ga, gb) if ga < gb else (gb, ga)
-            between[key] = between.get(key, 0.0) + wt
-    for (ga, gb), wt in sorted(between.items()):
-        if wt >= cfg.merge_ratio * min(within.get(ga, 0.0), within.get(gb, 0.0)):
-            ra, rb = find(ga), find(gb)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-    merged = {a: find(g) for a, g in gid_of.items()}
-    inside = np.zeros(len(src))
-    total: dict[str, float] = {}
-    inside_w: dict[str, float] = {}
-    evidence_w: dict[str, float] = {}
-    kinds: dict[str, set[str]] = {}
-    anchored: set[str] = set()
-    types = links["link_type"].to_pylist()
-    for i, (a, b, wt) in enumerate(zip(src, dst, w.tolist(), strict=True)):
-        for x in (a, b):
-            total[x] = total.get(x, 0.0) + wt
-        ma, mb = merged.get(a), merged.get(b)
-        if ma is not None and ma == mb:
-            inside[i] = 1
-            for x in (a, b):
-                inside_w[x] = inside_w.get(x, 0.0) + wt
-                if not context[i]:
-                    evidence_w[x] = evidence_w.get(x, 0.0) + wt
-                    kinds.setdefault(x, set()).add(types[i])
-                if merging[i]:
-                    anchored.add(x)
-    rows = [
-        (a, g, inside_w.get(a, 0.0) / total[a])
-        for a, g in sorted(merged.items())
-        if evidence_w.get(a, 0.0) >= cfg.min_member_weight
-        and len(kinds.get(a, ())) >= cfg.min_member_link_types
-        and (a in anchored or not cfg.member_needs_infrastructure)
-        and total.get(a, 0.0) > 0
-    ]
-    if not rows:
+    share = np.divide(inside_w, total, out=np.zeros_like(total), where=total > 0)
+    idx = np.flatnonzero(keep)
+    if len(idx) == 0:
         return empty
-    a_, g_, m_ = zip(*rows, strict=True)
     out = pa.table(
         {
-            "account_id": pa.array(a_, pa.string()),
-            "group_id": pa.array(g_, pa.string()),
-            "membership": pa.array(m_, pa.float64()),
+            "account_id": names.take(pa.array(idx)),
+            "group_id": pa.array(gnames[acc_root[idx]].tolist(), pa.string()),
+            "membership": pa.array(share[idx], pa.float64()),
         }
     )
+    out = out.sort_by([("account_id", "ascending")])
     counts = out.group_by("group_id").aggregate([("account_id", "count")])
     big = counts.filter(pc.greater_equal(counts["account_id_count"], cfg.min_accounts))
     return out.filter(pc.is_in(out["group_id"], big["group_id"]))
