@@ -187,7 +187,7 @@ def main() -> None:
                         "same_campaign": same})  # fmt: skip
         print(f"{tag}: before {b['campaign_s']:.1f} s, after {a['campaign_s']:.1f} s", flush=True)
 
-    header = ("run", "side", "campaign s", "links s", "cluster s", "score s", "links",
+    header = ("run", "side", "campaign s", "cpu s", "links s", "cluster s", "score s", "links",
               "found", "purity", "benign", "camps", "members", "same", "time ratio")  # fmt: skip
     rows = []
     for r in results:
@@ -196,6 +196,7 @@ def main() -> None:
             ratio = x["campaign_s"] / r["before"]["campaign_s"]
             rows.append((
                 f"{r['scenario']}-{r['events'] // 1000}k", side, f"{x['campaign_s']:.1f}",
+                f"{x['campaign_cpu_s']:.1f}",
                 f"{t['links_s']:.1f}", f"{t['cluster_s']:.2f}", f"{t['score_s']:.2f}",
                 f"{x['links']:,}", fmt(x["campaigns_found"], ".0%"),
                 fmt(x["campaign_purity"], ".1%"), str(x["benign_groups_flagged"]),
@@ -213,10 +214,11 @@ def main() -> None:
         print("\ngrowth exponent over mixed sizes (log-log slope; 1 = linear, 2 = quadratic)")
         for side in ("before", "after"):
             stage = slope(xs, [r[side]["campaign_s"] for r in mixed])
+            cpu = slope(xs, [r[side]["campaign_cpu_s"] for r in mixed])
             clus = slope(xs, [r[side]["timings"]["cluster_s"] for r in mixed])
             links = slope(xs, [float(r[side]["links"]) for r in mixed])
-            print(f"  {side:6s}  campaign stage {fmt(stage, '.2f')}  clustering "
-                  f"{fmt(clus, '.2f')}  links {fmt(links, '.2f')}")  # fmt: skip
+            print(f"  {side:6s}  campaign stage {fmt(stage, '.2f')} (cpu {fmt(cpu, '.2f')})"
+                  f"  clustering {fmt(clus, '.2f')}  links {fmt(links, '.2f')}")  # fmt: skip
     print(f"\nbaseline tree: {before}\nwork dir: {work}")
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -15,6 +15,7 @@ from typing import ClassVar
 import numpy as np
 import pyarrow as pa
 
+from distillguard.arrowsql import query
 from distillguard.campaigns.links.base import (
     LinkContext,
     Linker,
@@ -55,11 +56,21 @@ def similar_text_pairs(
     lsh = LSHConfig(bands=bands, rows=cfg.num_perm // bands)
     labels = near_duplicate_groups(sigs, lsh, threshold=threshold, max_bucket=max_bucket)
     del sigs
-    holders = pa.table(
+    labelled = pa.table(
         {
             "account_id": rows["account_id"].combine_chunks(),
-            "key": pa.array(labels.astype(np.int64)),
+            "label": pa.array(labels.astype(np.int64)),
+            "text": rows["text"].combine_chunks(),
         }
+    )
+    # A group's key is its smallest text, not its label (a row number, which depends
+    # on the order the store returns rows in): hot keys are then named the same on
+    # every run, by a text an analyst can read.  Identical texts always share a group,
+    # so no two groups get the same key.
+    holders = query(
+        "SELECT account_id, min(text) OVER (PARTITION BY label) AS key FROM labelled",
+        what=f"{linker.name} groups",
+        labelled=labelled,
     )
     return linker.key_pairs(ctx, holders)
 

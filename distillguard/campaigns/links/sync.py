@@ -37,6 +37,12 @@ class SyncActivity(Linker):
     #: LSH buckets with more accounts are joined as a star to their first account.
     max_bucket: int = 200
 
+    def check(self) -> list[tuple[str, str]]:
+        out = super().check()
+        if self.max_bucket < 2:
+            out.append(("max_bucket", "must be >= 2"))
+        return out
+
     def pairs(self, ctx: LinkContext) -> pa.Table:
         rows = query(
             f"""
