@@ -42,6 +42,13 @@ def main() -> None:
                 "campaign_cpu_s": cpu,
                 "timings": found.timings,
                 "links": found.links.num_rows,
+                "links_by_type": {
+                    r["link_type"]: r["src_count"]
+                    for r in found.links.group_by("link_type")
+                    .aggregate([("src", "count")])
+                    .to_pylist()
+                },
+                "hot_keys": found.hot_keys.num_rows if hasattr(found, "hot_keys") else None,
                 "campaigns": found.campaigns.num_rows,
                 "members": members.num_rows,
                 "campaigns_found": report.campaigns_found,

@@ -219,6 +219,16 @@ def main() -> None:
             links = slope(xs, [float(r[side]["links"]) for r in mixed])
             print(f"  {side:6s}  campaign stage {fmt(stage, '.2f')} (cpu {fmt(cpu, '.2f')})"
                   f"  clustering {fmt(clus, '.2f')}  links {fmt(links, '.2f')}")  # fmt: skip
+        types = sorted({t for r in mixed for side in ("before", "after")
+                        for t in r[side]["links_by_type"]})  # fmt: skip
+        print("links by type over mixed sizes (before -> after; exponent before / after)")
+        for t in types:
+            cells = []
+            for side in ("before", "after"):
+                ys = [float(r[side]["links_by_type"].get(t, 0)) for r in mixed]
+                cells.append(("/".join(f"{int(y):,}" for y in ys), slope(xs, ys)))
+            print(f"  {t:15s} {cells[0][0]} -> {cells[1][0]}; "
+                  f"{fmt(cells[0][1], '.2f')} / {fmt(cells[1][1], '.2f')}")  # fmt: skip
     print(f"\nbaseline tree: {before}\nwork dir: {work}")
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")

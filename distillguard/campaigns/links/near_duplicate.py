@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from distillguard.arrowsql import query
 from distillguard.campaigns.links.base import (
+    HotKey,
     LinkContext,
     Linker,
     empty_pairs,
@@ -56,23 +57,32 @@ def similar_text_pairs(
     lsh = LSHConfig(bands=bands, rows=cfg.num_perm // bands)
     labels = near_duplicate_groups(sigs, lsh, threshold=threshold, max_bucket=max_bucket)
     del sigs
-    labelled = pa.table(
-        {
-            "account_id": rows["account_id"].combine_chunks(),
-            "label": pa.array(labels.astype(np.int64)),
-            "text": rows["text"].combine_chunks(),
-        }
+    account_ids = rows["account_id"].combine_chunks()
+    keys = pa.array(labels.astype(np.int64))
+    seen = len(ctx.hot_keys)
+    pairs = linker.key_pairs(ctx, pa.table({"account_id": account_ids, "key": keys}))
+    if len(ctx.hot_keys) > seen:
+        ctx.hot_keys[seen:] = _named(ctx.hot_keys[seen:], keys, rows["text"].combine_chunks())
+    return pairs
+
+
+def _named(hot: list[HotKey], labels: pa.Array, texts: pa.Array) -> list[HotKey]:
+    """Hot keys named by their group's smallest text instead of its label.
+
+    A label is a row number, which depends on the order the store returns rows in; the
+    smallest text is the same on every run and reads as a prompt.  Identical texts
+    always share a group, so no two groups get the same name.
+    """
+    wanted = pa.array(sorted({int(h.key) for h in hot}), pa.int64())
+    names = query(
+        "SELECT label, min(text) AS name FROM texts WHERE label IN (SELECT label FROM wanted) "
+        "GROUP BY label",
+        what="near-duplicate hot keys",
+        texts=pa.table({"label": labels, "text": texts}),
+        wanted=pa.table({"label": wanted}),
     )
-    # A group's key is its smallest text, not its label (a row number, which depends
-    # on the order the store returns rows in): hot keys are then named the same on
-    # every run, by a text an analyst can read.  Identical texts always share a group,
-    # so no two groups get the same key.
-    holders = query(
-        "SELECT account_id, min(text) OVER (PARTITION BY label) AS key FROM labelled",
-        what=f"{linker.name} groups",
-        labelled=labelled,
-    )
-    return linker.key_pairs(ctx, holders)
+    name_of = dict(zip(names["label"].to_pylist(), names["name"].to_pylist(), strict=True))
+    return [HotKey(h.link_type, str(name_of[int(h.key)]), h.holders) for h in hot]
 
 
 @register
