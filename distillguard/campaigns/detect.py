@@ -221,15 +221,14 @@ def cluster(links: pa.Table, cfg: CampaignConfig) -> tuple[pa.Table, pa.Table]:
     edges = edges.filter(pc.greater_equal(edges["weight"], cfg.min_edge_weight))
     if edges.num_rows == 0:
         return empty_groups, edges
-    names, codes = np.unique(
-        np.concatenate(
-            [
-                edges["src"].to_numpy(zero_copy_only=False),
-                edges["dst"].to_numpy(zero_copy_only=False),
-            ]
-        ),
-        return_inverse=True,
-    )
+    # Hashing, not sorting, the link ends: sorting millions of Python strings was the
+    # costliest step of clustering.  Only the distinct accounts are sorted (group ids
+    # hash each group's smallest account id).
+    ends = pa.chunked_array([*edges["src"].chunks, *edges["dst"].chunks], pa.string())
+    distinct = pc.unique(ends)
+    sorted_names = distinct.take(pc.sort_indices(distinct))
+    names = np.array(sorted_names.to_pylist(), dtype=object)
+    codes = _codes(ends, sorted_names)
     m = edges.num_rows
     pairs = np.stack([codes[:m], codes[m:]], axis=1)
     weights = edges["weight"].to_numpy()
@@ -244,8 +243,8 @@ def cluster(links: pa.Table, cfg: CampaignConfig) -> tuple[pa.Table, pa.Table]:
         ie = _summed(infra_links)
         ie = ie.filter(pc.greater_equal(ie["weight"], cfg.min_edge_weight))
         if ie.num_rows:
-            s_idx = np.searchsorted(names, ie["src"].to_numpy(zero_copy_only=False))
-            d_idx = np.searchsorted(names, ie["dst"].to_numpy(zero_copy_only=False))
+            s_idx = _codes(ie["src"], sorted_names)
+            d_idx = _codes(ie["dst"], sorted_names)
             part_i = _leiden(
                 len(names), np.stack([s_idx, d_idx], axis=1), ie["weight"].to_numpy(), cfg
             )
