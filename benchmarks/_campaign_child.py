@@ -34,9 +34,16 @@ def main() -> None:
     pq.write_table(members, members_out)
     accounts = pa.table({"account_id": members["account_id"], "campaign_id": members["group_id"]})
     report = evaluate_campaigns(accounts, pq.read_table(labels_path))
+    details = [
+        e["detail"]
+        for c in found.campaigns.to_pylist()
+        for e in c["evidence"]
+        if "hot key" in e["detail"]
+    ]
     print(
         json.dumps(
             {
+                "hot_key_details": details[:3],
                 "campaign_s": wall,
                 # CPU seconds of every thread: steadier than wall time on shared cores.
                 "campaign_cpu_s": cpu,

@@ -799,9 +799,9 @@ def _evidence(
         if held:
             top = held[0]
             detail += (
-                f"; {len(held):,} hot key{'s' if len(held) > 1 else ''} linked in rings, "
-                f"the largest held by {top['accounts']:,} accounts "
-                f"({top['members']:,} in this campaign)"
+                f"; {len(held):,} hot key{'s' if len(held) > 1 else ''} linked in rings "
+                f"(one held by {top['members']:,} of this campaign's accounts and "
+                f"{top['accounts']:,} in all)"
             )
         out.setdefault(g, []).append(
             {

@@ -16,8 +16,9 @@ members, a university behind one address and the users of one popular app are
 groups too.  Whether a group is a campaign is decided by what its traffic does
 (:mod:`distillguard.campaigns.detect`), never by the links alone.
 
-Candidate pairs come from buckets of bounded size, so the account graph grows
-linearly with what accounts hold, never with the square of a key's holders.  A key
+Candidate pairs come from buckets of bounded size: the pairs one key adds grow
+linearly with its holders, never with their square, so the account graph has at
+most a constant times as many edges as there are (account, key) holdings.  A key
 held by at most ``max_pairs_df`` accounts links every pair of its holders (at most
 ``max_pairs_df**2 / 2`` pairs); a *hot key* held by more (a proxy pool's address, a
 university's egress address, one template every account of an operation sends)
@@ -65,9 +66,10 @@ HOT_KEY_SCHEMA: Final = pa.schema(
     ]
 )
 
-#: Default bucket caps (see the module doc).  32 holders make at most 496 pairs; the
-#: simulated operations' proxy addresses and templates are held by hundreds, so those
-#: are rings, while a household or a small team sharing an address stays a clique.
+#: Default bucket caps (see the module doc).  32 holders make at most 496 pairs; in
+#: the simulated ``mixed`` scenario the operations' proxy addresses and templates are
+#: held by up to thousands of accounts, so those are rings, while a household or a
+#: small team sharing an address stays a clique.
 MAX_PAIRS_DF: Final = 32
 RING_NEIGHBOURS: Final = 8
 
