@@ -45,6 +45,7 @@ import pyarrow.compute as pc
 
 from distillguard.arrowsql import query
 from distillguard.campaigns.links import LinkContext, Linker, available, create
+from distillguard.campaigns.links.base import HOT_KEY_SCHEMA, HotKey
 from distillguard.campaigns.task_pool import TaskPoolConfig, find_task_pools
 from distillguard.errors import DistillguardError
 from distillguard.scoring.features import shrunk
@@ -87,6 +88,11 @@ class CampaignConfig:
     task_pool: TaskPoolConfig = field(default_factory=TaskPoolConfig)
     #: Leiden resolution (higher: smaller groups).
     resolution: float = 1.0
+    #: Leiden passes over the graph, each linear in its edges.  ``-1`` (until no
+    #: vertex moves) takes a number of passes that grows with the graph: on the
+    #: simulated ``mixed`` scenario at 500k events it took 1.1 s where 4 passes took
+    #: 0.47 s and found the same campaigns (``benchmarks/bench_campaign_linear.py``).
+    leiden_iterations: int = 4
     #: Edges lighter than this are dropped before clustering.
     min_edge_weight: float = 0.02
     #: Flagged groups linked by at least this share of the smaller one's internal
@@ -143,6 +149,9 @@ class CampaignFinding:
     #: account_id, group_id of every clustered account (campaigns and benign groups).
     groups: pa.Table
     timings: dict[str, float] = field(default_factory=dict)
+    #: Keys held by more accounts than their linker's cap, linked in rings
+    #: (:data:`~distillguard.campaigns.links.base.HOT_KEY_SCHEMA`).
+    hot_keys: pa.Table = field(default_factory=HOT_KEY_SCHEMA.empty_table)
 
     def lift(self, verdicts: Verdicts) -> None:
         """Step 2 of the verdict pipeline: lift the members in ``verdicts``."""
@@ -160,8 +169,12 @@ def build_links(
     start: dt.date | None = None,
     end: dt.date | None = None,
     on_step: Callable[[str], None] | None = None,
+    hot_keys: list[HotKey] | None = None,
 ) -> pa.Table:
-    """Every linker's pairs, as :data:`LINK_SCHEMA` (``weight`` = linker weight x strength)."""
+    """Every linker's pairs, as :data:`LINK_SCHEMA` (``weight`` = linker weight x strength).
+
+    The keys linked in rings rather than cliques are appended to ``hot_keys``.
+    """
     ctx = LinkContext.read(store, Window(start, end))
     parts = []
     for linker in linkers:
@@ -183,6 +196,8 @@ def build_links(
                 }
             )
         )
+    if hot_keys is not None:
+        hot_keys.extend(ctx.hot_keys)
     if not parts:
         return LINK_SCHEMA.empty_table()
     # DuckDB returns grouped rows in any order; a fixed order makes the graph, and
@@ -210,15 +225,14 @@ def cluster(links: pa.Table, cfg: CampaignConfig) -> tuple[pa.Table, pa.Table]:
     edges = edges.filter(pc.greater_equal(edges["weight"], cfg.min_edge_weight))
     if edges.num_rows == 0:
         return empty_groups, edges
-    names, codes = np.unique(
-        np.concatenate(
-            [
-                edges["src"].to_numpy(zero_copy_only=False),
-                edges["dst"].to_numpy(zero_copy_only=False),
-            ]
-        ),
-        return_inverse=True,
-    )
+    # Hashing, not sorting, the link ends: sorting millions of Python strings was the
+    # costliest step of clustering.  Only the distinct accounts are sorted (group ids
+    # hash each group's smallest account id).
+    ends = pa.chunked_array([*edges["src"].chunks, *edges["dst"].chunks], pa.string())
+    distinct = pc.unique(ends)
+    sorted_names = distinct.take(pc.sort_indices(distinct))
+    names = np.array(sorted_names.to_pylist(), dtype=object)
+    codes = _codes(ends, sorted_names)
     m = edges.num_rows
     pairs = np.stack([codes[:m], codes[m:]], axis=1)
     weights = edges["weight"].to_numpy()
@@ -233,8 +247,8 @@ def cluster(links: pa.Table, cfg: CampaignConfig) -> tuple[pa.Table, pa.Table]:
         ie = _summed(infra_links)
         ie = ie.filter(pc.greater_equal(ie["weight"], cfg.min_edge_weight))
         if ie.num_rows:
-            s_idx = np.searchsorted(names, ie["src"].to_numpy(zero_copy_only=False))
-            d_idx = np.searchsorted(names, ie["dst"].to_numpy(zero_copy_only=False))
+            s_idx = _codes(ie["src"], sorted_names)
+            d_idx = _codes(ie["dst"], sorted_names)
             part_i = _leiden(
                 len(names), np.stack([s_idx, d_idx], axis=1), ie["weight"].to_numpy(), cfg
             )
@@ -298,7 +312,7 @@ def _leiden(n: int, pairs: np.ndarray, weights: np.ndarray, cfg: CampaignConfig)
             objective_function="modularity",
             weights="weight",
             resolution=cfg.resolution,
-            n_iterations=-1,
+            n_iterations=cfg.leiden_iterations,
         )
     finally:
         random.setstate(state)
@@ -334,9 +348,16 @@ def find_campaigns(
             f"{', '.join(sorted(calibration.thresholds))})",
             field="flag_verdict",
         )
+    if cfg.leiden_iterations == 0 or cfg.leiden_iterations < -1:
+        raise DistillguardError(
+            f"must be a positive number of passes or -1, got {cfg.leiden_iterations}",
+            field="leiden_iterations",
+        )
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    links = build_links(store, cfg.linkers(), start=start, end=end, on_step=on_step)
+    hot: list[HotKey] = []
+    links = build_links(store, cfg.linkers(), start=start, end=end, on_step=on_step, hot_keys=hot)
+    hot_keys = hot_key_table(hot)
     timings["links_s"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     if on_step is not None:
@@ -376,7 +397,7 @@ def find_campaigns(
                 [flagged.select(cols).cast(pools.flagged.schema), pools.flagged]
             )
             members = pa.concat_tables([members.cast(pools.members.schema), pools.members])
-    campaigns = describe_campaigns(store, flagged, members, links, start, end)
+    campaigns = describe_campaigns(store, flagged, members, links, start, end, hot_keys)
     timings["score_s"] = time.perf_counter() - t2
     return CampaignFinding(
         campaigns=campaigns,
@@ -385,6 +406,21 @@ def find_campaigns(
         links=links,
         groups=groups,
         timings=timings,
+        hot_keys=hot_keys,
+    )
+
+
+def hot_key_table(hot_keys: Sequence[HotKey]) -> pa.Table:
+    """:data:`~distillguard.campaigns.links.base.HOT_KEY_SCHEMA` rows, most held first."""
+    rows = sorted(hot_keys, key=lambda h: (-len(h.holders), h.link_type, h.key))
+    return pa.table(
+        {
+            "link_type": pa.array([h.link_type for h in rows], pa.string()),
+            "key": pa.array([h.key for h in rows], pa.string()),
+            "accounts": pa.array([len(h.holders) for h in rows], pa.int64()),
+            "holders": pa.array([list(h.holders) for h in rows], pa.list_(pa.string())),
+        },
+        schema=HOT_KEY_SCHEMA,
     )
 
 
@@ -439,88 +475,90 @@ def merge_and_prune(
     if not flagged or links.num_rows == 0:
         return empty
     sel = groups.filter(pc.is_in(groups["group_id"], pa.array(sorted(flagged), pa.string())))
-    gid_of = dict(zip(sel["account_id"].to_pylist(), sel["group_id"].to_pylist(), strict=True))
-    src = links["src"].to_pylist()
-    dst = links["dst"].to_pylist()
-    w = links["weight"].to_numpy()
-    context = np.array(
-        [
-            bool(getattr(REGISTRY.get(t), "context_only", False))
-            for t in links["link_type"].to_pylist()
-        ]
+    if sel.num_rows == 0:
+        return empty
+    # Array passes over the links (no Python loop per link: a large window has millions).
+    # Sums run in link order, each link adding to its src then its dst, so every float
+    # is what a plain loop over the links would give.
+    names = sel["account_id"].combine_chunks()
+    gnames, gcode = np.unique(
+        np.asarray(sel["group_id"].to_numpy(zero_copy_only=False), dtype=object),
+        return_inverse=True,
     )
-    # Union-find over flagged groups.
-    parent = {g: g for g in flagged}
+    gcode = np.asarray(gcode, dtype=np.int64).ravel()
+    si, di = _codes(links["src"], names), _codes(links["dst"], names)
+    w = links["weight"].to_numpy()
+    tdict = links["link_type"].combine_chunks().dictionary_encode()
+    tnames = [str(t) for t in tdict.dictionary.to_pylist()]
+    tcode = tdict.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    context = np.array(
+        [bool(getattr(REGISTRY.get(t), "context_only", False)) for t in tnames], dtype=bool
+    )[tcode]
+    merging = np.array(
+        [getattr(REGISTRY.get(t), "kind", "") in MERGE_KINDS for t in tnames], dtype=bool
+    )[tcode]
+    ga = np.where(si >= 0, gcode[np.maximum(si, 0)], -1)
+    gb = np.where(di >= 0, gcode[np.maximum(di, 0)], -1)
+    n_g = len(gnames)
+    both = merging & (ga >= 0) & (gb >= 0)
+    same = both & (ga == gb)
+    within = np.bincount(ga[same], weights=w[same], minlength=n_g)
+    cross = both & (ga != gb)
+    lo, hi = np.minimum(ga[cross], gb[cross]), np.maximum(ga[cross], gb[cross])
+    pair_code, pair_idx = np.unique(lo * n_g + hi, return_inverse=True)
+    between = np.bincount(pair_idx.ravel(), weights=w[cross], minlength=len(pair_code))
+    # Union-find over flagged groups (group codes follow the sorted group ids).
+    parent = np.arange(n_g)
 
-    def find(g: str) -> str:
+    def find(g: int) -> int:
         while parent[g] != g:
             parent[g] = parent[parent[g]]
-            g = parent[g]
+            g = int(parent[g])
         return g
 
-    merging = np.array(
-        [
-            getattr(REGISTRY.get(t), "kind", "") in MERGE_KINDS
-            for t in links["link_type"].to_pylist()
-        ]
+    for code, wt in zip(pair_code.tolist(), between.tolist(), strict=True):
+        x, y = divmod(code, n_g)
+        if wt >= cfg.merge_ratio * min(within[x], within[y]):
+            rx, ry = find(x), find(y)
+            if rx != ry:
+                parent[max(rx, ry)] = min(rx, ry)
+    root = np.array([find(g) for g in range(n_g)], dtype=np.int64)
+    acc_root = root[gcode]
+    ma = np.where(si >= 0, acc_root[np.maximum(si, 0)], -1)
+    mb = np.where(di >= 0, acc_root[np.maximum(di, 0)], -1)
+    inside = (ma >= 0) & (ma == mb)
+    n_acc = len(names)
+    ends = np.stack([si, di], axis=1).ravel()
+    w2 = np.repeat(w, 2)
+    known = ends >= 0
+    total = np.bincount(ends[known], weights=w2[known], minlength=n_acc)
+    in2 = np.repeat(inside, 2)
+    inside_w = np.bincount(ends[in2], weights=w2[in2], minlength=n_acc)
+    ev2 = np.repeat(inside & ~context, 2)
+    evidence_w = np.bincount(ends[ev2], weights=w2[ev2], minlength=n_acc)
+    kind_codes = np.unique(ends[ev2] * max(len(tnames), 1) + np.repeat(tcode, 2)[ev2])
+    kinds = np.bincount(kind_codes // max(len(tnames), 1), minlength=n_acc)
+    anchor2 = np.repeat(inside & merging, 2)
+    anchored = np.zeros(n_acc, dtype=bool)
+    anchored[ends[anchor2]] = True
+    keep = (
+        (evidence_w >= cfg.min_member_weight)
+        & (kinds >= cfg.min_member_link_types)
+        & (anchored | (not cfg.member_needs_infrastructure))
+        & (total > 0)
     )
-    between: dict[tuple[str, str], float] = {}
-    within: dict[str, float] = {}
-    for a, b, wt, ok in zip(src, dst, w.tolist(), merging.tolist(), strict=True):
-        if not ok:
-            continue
-        ga, gb = gid_of.get(a), gid_of.get(b)
-        if ga is None or gb is None:
-            continue
-        if ga == gb:
-            within[ga] = within.get(ga, 0.0) + wt
-        else:
-            key = (ga, gb) if ga < gb else (gb, ga)
-            between[key] = between.get(key, 0.0) + wt
-    for (ga, gb), wt in sorted(between.items()):
-        if wt >= cfg.merge_ratio * min(within.get(ga, 0.0), within.get(gb, 0.0)):
-            ra, rb = find(ga), find(gb)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-    merged = {a: find(g) for a, g in gid_of.items()}
-    inside = np.zeros(len(src))
-    total: dict[str, float] = {}
-    inside_w: dict[str, float] = {}
-    evidence_w: dict[str, float] = {}
-    kinds: dict[str, set[str]] = {}
-    anchored: set[str] = set()
-    types = links["link_type"].to_pylist()
-    for i, (a, b, wt) in enumerate(zip(src, dst, w.tolist(), strict=True)):
-        for x in (a, b):
-            total[x] = total.get(x, 0.0) + wt
-        ma, mb = merged.get(a), merged.get(b)
-        if ma is not None and ma == mb:
-            inside[i] = 1
-            for x in (a, b):
-                inside_w[x] = inside_w.get(x, 0.0) + wt
-                if not context[i]:
-                    evidence_w[x] = evidence_w.get(x, 0.0) + wt
-                    kinds.setdefault(x, set()).add(types[i])
-                if merging[i]:
-                    anchored.add(x)
-    rows = [
-        (a, g, inside_w.get(a, 0.0) / total[a])
-        for a, g in sorted(merged.items())
-        if evidence_w.get(a, 0.0) >= cfg.min_member_weight
-        and len(kinds.get(a, ())) >= cfg.min_member_link_types
-        and (a in anchored or not cfg.member_needs_infrastructure)
-        and total.get(a, 0.0) > 0
-    ]
-    if not rows:
+    share = np.divide(inside_w, total, out=np.zeros_like(total), where=total > 0)
+    idx = np.flatnonzero(keep)
+    if len(idx) == 0:
         return empty
-    a_, g_, m_ = zip(*rows, strict=True)
     out = pa.table(
         {
-            "account_id": pa.array(a_, pa.string()),
-            "group_id": pa.array(g_, pa.string()),
-            "membership": pa.array(m_, pa.float64()),
+            "account_id": names.take(pa.array(idx)),
+            "group_id": pa.array(gnames[acc_root[idx]].tolist(), pa.string()),
+            "membership": pa.array(share[idx], pa.float64()),
         }
     )
+    out = out.sort_by([("account_id", "ascending")])
     counts = out.group_by("group_id").aggregate([("account_id", "count")])
     big = counts.filter(pc.greater_equal(counts["account_id_count"], cfg.min_accounts))
     return out.filter(pc.is_in(out["group_id"], big["group_id"]))
@@ -612,8 +650,14 @@ def describe_campaigns(
     links: pa.Table,
     start: dt.date | None,
     end: dt.date | None,
+    hot_keys: pa.Table | None = None,
 ) -> pa.Table:
-    """One row per campaign: size, traffic, span, capabilities, tokens, evidence, reasons."""
+    """One row per campaign: size, traffic, span, capabilities, tokens, evidence, reasons.
+
+    ``hot_keys`` (:func:`hot_key_table`) held by at least two members of a campaign are
+    named in its evidence: linked in a ring, they add few pairs, but an analyst needs to
+    see that 1,200 accounts share one address.
+    """
     cap_counts = ", ".join(
         f"count(*) FILTER (WHERE capability = '{c}') AS cap_{c}" for c in CAPABILITIES
     )
@@ -640,7 +684,7 @@ def describe_campaigns(
     member_of = dict(
         zip(members["account_id"].to_pylist(), members["group_id"].to_pylist(), strict=True)
     )
-    evidence = _evidence(links, member_of)
+    evidence = _evidence(links, member_of, hot_keys)
     accounts_of: dict[str, list[str]] = {}
     for a, g in member_of.items():
         accounts_of.setdefault(g, []).append(a)
@@ -713,6 +757,18 @@ CAMPAIGN_SCHEMA: Final = pa.schema(
                         ("accounts", pa.int64()),
                         ("weight", pa.float64()),
                         ("detail", pa.string()),
+                        (
+                            "hot_keys",
+                            pa.list_(
+                                pa.struct(
+                                    [
+                                        ("key", pa.string()),
+                                        ("accounts", pa.int64()),
+                                        ("members", pa.int64()),
+                                    ]
+                                )
+                            ),
+                        ),
                     ]
                 )
             ),
@@ -722,42 +778,106 @@ CAMPAIGN_SCHEMA: Final = pa.schema(
 )
 
 
-def _evidence(links: pa.Table, member_of: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
-    """Per campaign and link type: linked pairs inside it, accounts touched, weight."""
+#: Hot keys listed per campaign and link type in the evidence (the count says the rest).
+MAX_HOT_KEYS_LISTED: Final = 20
+
+
+def _evidence(
+    links: pa.Table, member_of: dict[str, str], hot_keys: pa.Table | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Per campaign and link type: linked pairs inside it, accounts touched, weight,
+    and the hot keys its members hold.
+
+    Vectorised over the links (one pass of array operations, no Python loop per link):
+    the link table of a large window holds millions of rows.
+    """
     from distillguard.campaigns.links import REGISTRY
 
     if links.num_rows == 0 or not member_of:
         return {}
-    src = links["src"].to_pylist()
-    dst = links["dst"].to_pylist()
-    types = links["link_type"].to_pylist()
-    weights = links["weight"].to_numpy()
-    shared = links["shared"].to_numpy()
-    acc: dict[tuple[str, str], dict[str, Any]] = {}
-    for i, (a, b, t) in enumerate(zip(src, dst, types, strict=True)):
-        ga = member_of.get(a)
-        if ga is None or ga != member_of.get(b):
-            continue
-        e = acc.setdefault((ga, t), {"pairs": 0, "weight": 0.0, "keys": 0, "accts": set()})
-        e["pairs"] += 1
-        e["weight"] += float(weights[i])
-        e["keys"] += int(shared[i])
-        e["accts"].update((a, b))
+    names = pa.array(list(member_of), pa.string())
+    gnames, gcode = np.unique(np.array(list(member_of.values()), dtype=object), return_inverse=True)
+    gcode = gcode.ravel()
+    si = _codes(links["src"], names)
+    di = _codes(links["dst"], names)
+    gs = np.where(si >= 0, gcode[si], -1)
+    gd = np.where(di >= 0, gcode[di], -1)
+    inside = np.flatnonzero((gs >= 0) & (gs == gd))
+    tdict = links["link_type"].combine_chunks().dictionary_encode()
+    tnames = tdict.dictionary.to_pylist()
+    tcode = tdict.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    n_t, n_acc = max(len(tnames), 1), len(names)
+    # One code per (campaign, link type) present, in order of first appearance (the
+    # order the evidence is listed in when weights tie).
+    combo = gs[inside] * n_t + tcode[inside]
+    keys, first, idx = np.unique(combo, return_index=True, return_inverse=True)
+    idx = idx.ravel()
+    pairs = np.bincount(idx, minlength=len(keys))
+    weight = np.bincount(idx, weights=links["weight"].to_numpy()[inside], minlength=len(keys))
+    touched = np.unique(np.concatenate([idx * n_acc + si[inside], idx * n_acc + di[inside]]))
+    n_accounts = np.bincount(touched // n_acc, minlength=len(keys))
+    hot = _hot_evidence(hot_keys, names, gcode, gnames)
     out: dict[str, list[dict[str, Any]]] = {}
-    for (g, t), e in acc.items():
+    for k in np.argsort(first, kind="stable").tolist():
+        g, t = str(gnames[keys[k] // n_t]), str(tnames[keys[k] % n_t])
         desc = REGISTRY[t].description if t in REGISTRY else t
-        n_acc = len(e["accts"])
+        n = int(n_accounts[k])
+        held = hot.get((g, t), [])
+        detail = f"{n:,} accounts {desc} ({int(pairs[k]):,} linked pairs)"
+        if held:
+            top = held[0]
+            detail += (
+                f"; {len(held):,} hot key{'s' if len(held) > 1 else ''} linked in rings "
+                f"(one held by {top['members']:,} of this campaign's accounts and "
+                f"{top['accounts']:,} in all)"
+            )
         out.setdefault(g, []).append(
             {
                 "link_type": t,
-                "pairs": e["pairs"],
-                "accounts": n_acc,
-                "weight": round(e["weight"], 3),
-                "detail": f"{n_acc:,} accounts {desc} ({e['pairs']:,} linked pairs)",
+                "pairs": int(pairs[k]),
+                "accounts": n,
+                "weight": round(float(weight[k]), 3),
+                "detail": detail,
+                "hot_keys": held[:MAX_HOT_KEYS_LISTED],
             }
         )
     for evs in out.values():
         evs.sort(key=lambda d: -float(d["weight"]))
+    return out
+
+
+def _codes(column: pa.ChunkedArray | pa.Array, names: pa.Array) -> np.ndarray:
+    """Index of each value in ``names``, -1 where absent."""
+    found = pc.index_in(column, value_set=names)
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _hot_evidence(
+    hot_keys: pa.Table | None, names: pa.Array, gcode: np.ndarray, gnames: np.ndarray
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Per (campaign, link type): the hot keys at least two members hold, most held
+    by members first, as ``{key, accounts, members}``."""
+    if hot_keys is None or hot_keys.num_rows == 0:
+        return {}
+    holders = hot_keys["holders"].combine_chunks()
+    row = np.asarray(pc.list_parent_indices(holders).to_numpy(zero_copy_only=False))
+    acc = _codes(pc.list_flatten(holders), names)
+    row, acc = row[acc >= 0], acc[acc >= 0]
+    combo = row * len(gnames) + gcode[acc]
+    keys, n = np.unique(combo, return_counts=True)
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    types = hot_keys["link_type"].to_pylist()
+    values = hot_keys["key"].to_pylist()
+    sizes = hot_keys["accounts"].to_pylist()
+    for key, members in zip(keys.tolist(), n.tolist(), strict=True):
+        if members < 2:
+            continue
+        r, g = divmod(key, len(gnames))
+        out.setdefault((str(gnames[g]), types[r]), []).append(
+            {"key": values[r], "accounts": int(sizes[r]), "members": int(members)}
+        )
+    for held in out.values():
+        held.sort(key=lambda d: (-int(d["members"]), -int(d["accounts"]), str(d["key"])))
     return out
 
 

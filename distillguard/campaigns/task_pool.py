@@ -90,8 +90,11 @@ class TaskPoolConfig:
     member_quantile: float = 0.99
     #: Other members a member must share content with.
     min_member_links: int = 2
-    #: Fewest members a flagged group needs to be reported.
+    #: Fewest members a flagged pool needs to be reported.
     min_members: int = 3
+    #: Flagged groups linked by content weight of at least this share of the smaller
+    #: one's internal content weight are one pool.
+    merge_ratio: float = 0.1
     #: Requests of prior (at the population median) each account's rate is shrunk with.
     prior_requests: float = 2.0
     #: Standardised rates are clipped to [-clip, clip].
@@ -125,8 +128,9 @@ class TaskPoolFinding:
     #: ``account_id, group_id, membership`` of the members.
     members: pa.Table
     #: One row per tested group: ``group_id, n_accounts, content_share, effect, z,
-    #: p_value, flagged`` (the test rejects) and ``members`` (0 unless reported: a
-    #: flagged group needs ``min_members`` members to be a campaign).
+    #: p_value, flagged`` (the test rejects), ``pool`` (the reported task pool it is
+    #: part of: flagged groups linked by content are one pool, which needs
+    #: ``min_members`` members to be reported) and ``members`` (its accounts that are).
     tests: pa.Table
 
 
@@ -210,7 +214,7 @@ def find_task_pools(
     group_of = dict(
         zip(groups["account_id"].to_pylist(), groups["group_id"].to_pylist(), strict=True)
     )
-    internal, content, neighbours = _internal_weights(links, group_of, content_types)
+    internal, content, neighbours, between = _internal_weights(links, group_of, content_types)
     by_group: dict[str, list[int]] = {}
     for a, g in group_of.items():
         i = pos.get(a)
@@ -231,56 +235,63 @@ def find_task_pools(
     p = np.array([_normal_sf(float(v)) for v in z])
     flag = benjamini_hochberg(p, cfg.fdr) & (effect >= cfg.min_effect)
     flagged_groups = {g for g, f in zip(tested, flag.tolist(), strict=True) if f}
+    root = _merged(flagged_groups, between, content, cfg.merge_ratio)
+    pools: dict[str, list[int]] = {}
+    for g in sorted(flagged_groups):
+        pools.setdefault(root[g], []).extend(by_group[g])
     outside = np.ones(len(ids), dtype=bool)
-    for g in flagged_groups:
-        outside[by_group[g]] = False
+    for idx in pools.values():
+        outside[idx] = False
     bar = float(np.quantile(u[outside], cfg.member_quantile)) if outside.any() else cfg.clip
     rows_m: list[tuple[str, str, float]] = []
-    for g in sorted(flagged_groups):
-        inside = {ids[i] for i in by_group[g]}
-        for i in by_group[g]:
+    for r, idx in sorted(pools.items()):
+        inside = {ids[i] for i in idx}
+        for i in idx:
             a = ids[i]
             if a in exclude or u[i] <= bar:
                 continue
             if len(neighbours.get(a, set()) & inside) < cfg.min_member_links:
                 continue
-            rows_m.append((a, _pool_id(g), 1.0))
+            rows_m.append((a, _pool_id(r), 1.0))
     counts: dict[str, int] = {}
-    for _, g, _ in rows_m:
-        counts[g] = counts.get(g, 0) + 1
-    kept = {g for g, c in counts.items() if c >= cfg.min_members}
-    # Reported under the id its members carry.
-    kept_groups = {g for g in tested if _pool_id(g) in kept}
-    rows_m = [r for r in rows_m if r[1] in kept]
+    for _, pid, _ in rows_m:
+        counts[pid] = counts.get(pid, 0) + 1
+    kept = {pid for pid, c in counts.items() if c >= cfg.min_members}
+    rows_m = [row for row in rows_m if row[1] in kept]
     members = pa.table(
         {
-            "account_id": pa.array([r[0] for r in rows_m], pa.string()),
-            "group_id": pa.array([r[1] for r in rows_m], pa.string()),
-            "membership": pa.array([r[2] for r in rows_m], pa.float64()),
+            "account_id": pa.array([row[0] for row in rows_m], pa.string()),
+            "group_id": pa.array([row[1] for row in rows_m], pa.string()),
+            "membership": pa.array([row[2] for row in rows_m], pa.float64()),
         }
     )
     med_rate = float(np.expm1(np.median(x)))
     flagged_rows = []
-    for j, g in enumerate(tested):
-        if g not in kept_groups:
+    for r, idx in sorted(pools.items()):
+        pid = _pool_id(r)
+        if pid not in kept:
             continue
-        idx = by_group[g]
+        parts = sorted(g for g in flagged_groups if root[g] == r)
+        g_effect = float(np.mean(u[idx]))
+        g_z = g_effect * math.sqrt(len(idx)) / sd
         g_rate = float(np.expm1(np.median(x[idx])))
+        share = sum(content.get(g, 0.0) for g in parts) / sum(internal[g] for g in parts)
+        merged = f", {len(parts)} groups linked by content" if len(parts) > 1 else ""
         flagged_rows.append(
             {
-                "account_id": _pool_id(g),
-                "risk": float(effect[j]),
+                "account_id": pid,
+                "risk": g_effect,
                 "score": threshold,
                 "verdict": "restrict",
                 "reasons": [
                     "task pool",
                     f"a task pool: {len(idx):,} accounts held together by shared content "
-                    f"({content[g] / internal[g]:.0%} of their link weight)",
+                    f"({share:.0%} of their link weight{merged})",
                     f"served a median {g_rate:,.0f} completion tokens per request, "
                     f"{g_rate / max(med_rate, 1e-9):.1f}x the population's {med_rate:,.0f} "
-                    f"(z = {z[j]:.1f}, p = {p[j]:.1e}, false-discovery rate {cfg.fdr:g} over "
-                    f"{len(tested):,} groups tested)",
-                    f"{counts[_pool_id(g)]:,} of them took more per request than "
+                    f"(z = {g_z:.1f}, p = {_normal_sf(g_z):.1e}; each group flagged at a "
+                    f"false-discovery rate of {cfg.fdr:g} over {len(tested):,} groups tested)",
+                    f"{counts[pid]:,} of them took more per request than "
                     f"{cfg.member_quantile:.0%} of accounts outside flagged groups and share "
                     f"content with at least {cfg.min_member_links} of the others: the members",
                 ],
@@ -291,6 +302,10 @@ def find_task_pools(
         if flagged_rows
         else empty.flagged
     )
+    per_group: dict[str, int] = {}
+    group_of_member = {a: group_of[a] for a, _, _ in rows_m}
+    for a in group_of_member:
+        per_group[group_of[a]] = per_group.get(group_of[a], 0) + 1
     tests = pa.table(
         {
             "group_id": pa.array(tested, pa.string()),
@@ -300,12 +315,17 @@ def find_task_pools(
             "z": pa.array(z, pa.float64()),
             "p_value": pa.array(p, pa.float64()),
             "flagged": pa.array(flag, pa.bool_()),
-            "members": pa.array(
-                [counts.get(_pool_id(g), 0) if g in kept_groups else 0 for g in tested], pa.int64()
-            ),
+            "pool": pa.array([_pool_of(g, root, kept) for g in tested], pa.string()),
+            "members": pa.array([per_group.get(g, 0) for g in tested], pa.int64()),
         }
     )
     return TaskPoolFinding(flagged, members, tests)
+
+
+def _pool_of(group: str, root: Mapping[str, str], kept: set[str]) -> str | None:
+    """The reported pool a tested group is part of (None: none)."""
+    pid = _pool_id(root[group]) if group in root else None
+    return pid if pid in kept else None
 
 
 def _pool_id(group_id: str) -> str:
@@ -315,14 +335,16 @@ def _pool_id(group_id: str) -> str:
 
 def _internal_weights(
     links: pa.Table, group_of: Mapping[str, str], content_types: frozenset[str]
-) -> tuple[dict[str, float], dict[str, float], dict[str, set[str]]]:
+) -> tuple[dict[str, float], dict[str, float], dict[str, set[str]], dict[tuple[str, str], float]]:
     """Per group: internal link weight, of it from content links; per account, the
-    accounts of its own group it shares content with."""
+    accounts of its own group it shares content with; per pair of groups, the content
+    link weight between them."""
     internal: dict[str, float] = {}
     content: dict[str, float] = {}
     neighbours: dict[str, set[str]] = {}
+    between: dict[tuple[str, str], float] = {}
     if links.num_rows == 0:
-        return internal, content, neighbours
+        return internal, content, neighbours, between
     mask = pc.is_in(links["src"], pa.array(list(group_of), pa.string()))
     sub = links.filter(mask)
     for a, b, t, w in zip(
@@ -332,15 +354,47 @@ def _internal_weights(
         sub["weight"].to_pylist(),
         strict=True,
     ):
-        g = group_of.get(a)
-        if g is None or g != group_of.get(b):
+        g, h = group_of.get(a), group_of.get(b)
+        if g is None or h is None:
+            continue
+        if g != h:
+            if t in content_types:
+                key = (g, h) if g < h else (h, g)
+                between[key] = between.get(key, 0.0) + float(w)
             continue
         internal[g] = internal.get(g, 0.0) + float(w)
         if t in content_types:
             content[g] = content.get(g, 0.0) + float(w)
             neighbours.setdefault(a, set()).add(b)
             neighbours.setdefault(b, set()).add(a)
-    return internal, content, neighbours
+    return internal, content, neighbours, between
+
+
+def _merged(
+    flagged: set[str],
+    between: Mapping[tuple[str, str], float],
+    content: Mapping[str, float],
+    ratio: float,
+) -> dict[str, str]:
+    """Each flagged group's pool: flagged groups linked by content weight of at least
+    ``ratio`` of the smaller one's internal content weight are one pool (modularity
+    splits one evenly linked pool into pieces, as it does an operator's network).
+    The pool is named after its smallest group id."""
+    parent = {g: g for g in flagged}
+
+    def find(g: str) -> str:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    for (g, h), w in sorted(between.items()):
+        small = min(content.get(g, 0.0), content.get(h, 0.0))
+        if g in parent and h in parent and w >= ratio * small:
+            rg, rh = find(g), find(h)
+            if rg != rh:
+                parent[max(rg, rh)] = min(rg, rh)
+    return {g: find(g) for g in flagged}
 
 
 def _empty() -> TaskPoolFinding:

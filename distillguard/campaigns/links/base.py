@@ -16,9 +16,18 @@ members, a university behind one address and the users of one popular app are
 groups too.  Whether a group is a campaign is decided by what its traffic does
 (:mod:`distillguard.campaigns.detect`), never by the links alone.
 
-Keys held by more than ``max_pairs_df`` accounts would add ``df**2 / 2`` pairs; their
-holders are instead linked in a ring (each to its ``ring_neighbours`` next holders in
-a fixed hash order), which keeps a group of any size connected at linear cost.
+Candidate pairs come from buckets of bounded size: the pairs one key adds grow
+linearly with its holders, never with their square, so the account graph has at
+most a constant times as many edges as there are (account, key) holdings.  A key
+held by at most ``max_pairs_df`` accounts links every pair of its holders (at most
+``max_pairs_df**2 / 2`` pairs); a *hot key* held by more (a proxy pool's address, a
+university's egress address, one template every account of an operation sends)
+links its holders in a ring instead, each to its ``ring_neighbours`` next holders in
+one fixed hash order: ``df * ring_neighbours`` pairs, and a group of any size stays
+connected.  The hash order is the same for every key, so two accounts that hold many
+hot keys together are neighbours in many rings and their link is as strong as the
+keys say.  Each hot key is recorded with its holders (:class:`HotKey`, collected in
+:attr:`LinkContext.hot_keys`) so that a campaign's evidence still names it.
 
 >>> sorted(available())[:3]
 ['ip', 'near_duplicate', 'payment']
@@ -27,7 +36,7 @@ a fixed hash order), which keeps a group of any size connected at linear cost.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Final, TypeVar
 
 import pyarrow as pa
@@ -47,6 +56,34 @@ PAIR_SCHEMA: Final = pa.schema(
 )
 
 
+#: Columns of the hot-key table: keys whose holders were linked in a ring.
+HOT_KEY_SCHEMA: Final = pa.schema(
+    [
+        ("link_type", pa.string()),
+        ("key", pa.string()),
+        ("accounts", pa.int64()),
+        ("holders", pa.list_(pa.string())),
+    ]
+)
+
+#: Default bucket caps (see the module doc).  32 holders make at most 496 pairs; in
+#: the simulated ``mixed`` scenario the operations' proxy addresses and templates are
+#: held by up to thousands of accounts, so those are rings, while a household or a
+#: small team sharing an address stays a clique.
+MAX_PAIRS_DF: Final = 32
+RING_NEIGHBOURS: Final = 8
+
+
+@dataclass(frozen=True)
+class HotKey:
+    """A key held by more accounts than its linker's ``max_pairs_df``."""
+
+    link_type: str
+    key: str
+    #: Its holders, sorted (``len(holders)`` is the key's account count).
+    holders: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class LinkContext:
     """What linkers read: the store (through its protocol), the scan window, and the
@@ -57,6 +94,8 @@ class LinkContext:
     #: ``account_id, org_id, tier, created_at`` of every account active in the window
     #: (:meth:`~distillguard.store.EventStore.account_attributes`).
     accounts: pa.Table
+    #: Filled by the linkers as they run: the hot keys they linked in rings.
+    hot_keys: list[HotKey] = field(default_factory=list, compare=False)
 
     @classmethod
     def read(cls, store: EventStore, window: Window | None = None) -> LinkContext:
@@ -85,6 +124,10 @@ class Linker(ABC):
     #: Context links help clustering but do not make an account a campaign member.
     context_only: ClassVar[bool] = False
     weight: float = 1.0
+    #: Keys held by more accounts than this are hot keys, linked in a ring.
+    max_pairs_df: int = MAX_PAIRS_DF
+    #: How many next holders each holder of a hot key is linked to.
+    ring_neighbours: int = RING_NEIGHBOURS
 
     @abstractmethod
     def pairs(self, ctx: LinkContext) -> pa.Table:
@@ -92,7 +135,33 @@ class Linker(ABC):
 
     def check(self) -> list[tuple[str, str]]:
         """Problems with the parameters as (field, message)."""
-        return [] if self.weight >= 0 else [("weight", "must be >= 0")]
+        out = [] if self.weight >= 0 else [("weight", "must be >= 0")]
+        if self.max_pairs_df < 2:
+            out.append(("max_pairs_df", "must be >= 2"))
+        if self.ring_neighbours < 1:
+            out.append(("ring_neighbours", "must be >= 1"))
+        return out
+
+    def key_pairs(
+        self,
+        ctx: LinkContext,
+        holders: pa.Table,
+        *,
+        min_df: int = 2,
+        max_df: int | None = None,
+        same_org_factor: float = 1.0,
+    ) -> pa.Table:
+        """:func:`shared_key_pairs` under this linker's name and bucket caps."""
+        return shared_key_pairs(
+            ctx,
+            holders,
+            what=self.name,
+            min_df=min_df,
+            max_df=max_df,
+            max_pairs_df=int(self.max_pairs_df),
+            ring_neighbours=int(self.ring_neighbours),
+            same_org_factor=same_org_factor,
+        )
 
 
 L = TypeVar("L", bound=type[Linker])
@@ -137,16 +206,18 @@ def shared_key_pairs(
     what: str,
     min_df: int = 2,
     max_df: int | None = None,
-    max_pairs_df: int = 200,
-    ring_neighbours: int = 8,
+    max_pairs_df: int = MAX_PAIRS_DF,
+    ring_neighbours: int = RING_NEIGHBOURS,
     same_org_factor: float = 1.0,
 ) -> pa.Table:
     """Pairs of accounts holding the same key.
 
     ``holders`` has columns ``account_id, key`` (duplicates allowed).  Keys held by
     fewer than ``min_df`` or more than ``max_df`` accounts are ignored; keys held by
-    more than ``max_pairs_df`` link their holders in a ring.  Pairs inside one
-    organisation (same non-null ``org_id``) count ``same_org_factor`` times.
+    more than ``max_pairs_df`` link their holders in a ring (at most
+    ``ring_neighbours`` pairs per holder) and are appended to ``ctx.hot_keys`` as
+    ``what``'s.  Pairs inside one organisation (same non-null ``org_id``) count
+    ``same_org_factor`` times.
     """
     cap = "" if max_df is None else f"AND df <= {int(max_df)}"
     sql = f"""
@@ -190,18 +261,46 @@ def shared_key_pairs(
         LEFT JOIN orgs ox ON ox.account_id = pairs.x
         LEFT JOIN orgs oy ON oy.account_id = pairs.y
     """
+    held = holders.select(["account_id", "key"])
     table = query(
         sql,
         what=f"{what} links",
-        holders=holders.select(["account_id", "key"]),
+        holders=held,
         account_orgs=ctx.accounts.select(["account_id", "org_id"]),
     )
+    ctx.hot_keys.extend(_hot_keys(held, what, min_df, max_df, max_pairs_df))
     return table.cast(PAIR_SCHEMA)
 
 
+def _hot_keys(
+    holders: pa.Table, what: str, min_df: int, max_df: int | None, max_pairs_df: int
+) -> list[HotKey]:
+    """The keys :func:`shared_key_pairs` links in a ring, with their holders."""
+    hi = max(int(max_pairs_df), int(min_df) - 1)
+    cap = "" if max_df is None else f"AND count(*) <= {int(max_df)}"
+    rows = query(
+        f"""
+        WITH holders AS (
+            SELECT DISTINCT account_id, CAST(key AS VARCHAR) AS key
+            FROM holders WHERE key IS NOT NULL
+        )
+        SELECT key, list(account_id ORDER BY account_id) AS holders
+        FROM holders GROUP BY key HAVING count(*) > {hi} {cap}
+        ORDER BY key
+        """,
+        what=f"{what} hot keys",
+        holders=holders,
+    ).to_pylist()
+    return [HotKey(what, str(r["key"]), tuple(r["holders"])) for r in rows]
+
+
 __all__ = [
+    "HOT_KEY_SCHEMA",
+    "MAX_PAIRS_DF",
     "PAIR_SCHEMA",
     "REGISTRY",
+    "RING_NEIGHBOURS",
+    "HotKey",
     "LinkContext",
     "Linker",
     "available",

@@ -17,7 +17,6 @@ from distillguard.campaigns.links.base import (
     Linker,
     holders_of,
     register,
-    shared_key_pairs,
 )
 
 
@@ -32,9 +31,8 @@ class SharedPayment(Linker):
 
     def pairs(self, ctx: LinkContext) -> pa.Table:
         keys = ctx.store.key_counts(["payment"], ctx.window)
-        return shared_key_pairs(
+        return self.key_pairs(
             ctx,
             holders_of(keys),
-            what=self.name,
             same_org_factor=self.same_org_factor,
         )

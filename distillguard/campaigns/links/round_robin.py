@@ -33,6 +33,14 @@ class RoundRobin(Linker):
     threshold: float = 0.6
     num_perm: int = 32
     bands: int = 16
+    #: LSH buckets with more accounts are joined as a star to their first account.
+    max_bucket: int = 200
+
+    def check(self) -> list[tuple[str, str]]:
+        out = super().check()
+        if self.max_bucket < 2:
+            out.append(("max_bucket", "must be >= 2"))
+        return out
 
     def pairs(self, ctx: LinkContext) -> pa.Table:
         rows = query(
@@ -51,4 +59,6 @@ class RoundRobin(Linker):
             activity=ctx.store.activity(3600, ctx.window),
         )
         cfg = MinHashConfig(num_perm=self.num_perm, shingle="word", k=1, max_chars=1 << 20)
-        return similar_text_pairs(ctx, rows, cfg, self.bands, self.threshold, self.name)
+        return similar_text_pairs(
+            ctx, rows, cfg, self.bands, self.threshold, self, max_bucket=int(self.max_bucket)
+        )

@@ -13,7 +13,7 @@ from typing import ClassVar
 import pyarrow as pa
 
 from distillguard.arrowsql import query
-from distillguard.campaigns.links.base import LinkContext, Linker, register, shared_key_pairs
+from distillguard.campaigns.links.base import LinkContext, Linker, register
 
 
 @register
@@ -45,4 +45,4 @@ class SignupBurst(Linker):
               AND counts.c >= {float(self.factor)} * typical.m
         """
         burst = query(holders, what=f"{self.name} holders", accounts=ctx.accounts)
-        return shared_key_pairs(ctx, burst, what=self.name)
+        return self.key_pairs(ctx, burst)

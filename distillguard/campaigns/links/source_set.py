@@ -21,7 +21,6 @@ from distillguard.campaigns.links.base import (
     Linker,
     holders_of,
     register,
-    shared_key_pairs,
 )
 from distillguard.store import EventFilter
 
@@ -38,4 +37,4 @@ class SourceSet(Linker):
     def pairs(self, ctx: LinkContext) -> pa.Table:
         sources = ctx.store.value_counts("benchmark_source", EventFilter(window=ctx.window))
         sources = sources.filter(pc.greater_equal(sources["n"], int(self.min_requests)))
-        return shared_key_pairs(ctx, holders_of(sources, "value"), what=self.name)
+        return self.key_pairs(ctx, holders_of(sources, "value"))

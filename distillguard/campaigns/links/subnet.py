@@ -17,7 +17,7 @@ from typing import ClassVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from distillguard.campaigns.links.base import LinkContext, Linker, register, shared_key_pairs
+from distillguard.campaigns.links.base import LinkContext, Linker, register
 
 
 def subnet_of(ip: str) -> str | None:
@@ -46,4 +46,4 @@ class SharedSubnet(Linker):
         holders = pa.table(
             {"account_id": keys["account_id"], "key": pc.take(nets, pc.index_in(keys["key"], ips))}
         )
-        return shared_key_pairs(ctx, holders, what=self.name, same_org_factor=self.same_org_factor)
+        return self.key_pairs(ctx, holders, same_org_factor=self.same_org_factor)

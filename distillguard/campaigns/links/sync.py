@@ -34,6 +34,14 @@ class SyncActivity(Linker):
     threshold: float = 0.5
     num_perm: int = 32
     bands: int = 16
+    #: LSH buckets with more accounts are joined as a star to their first account.
+    max_bucket: int = 200
+
+    def check(self) -> list[tuple[str, str]]:
+        out = super().check()
+        if self.max_bucket < 2:
+            out.append(("max_bucket", "must be >= 2"))
+        return out
 
     def pairs(self, ctx: LinkContext) -> pa.Table:
         rows = query(
@@ -52,4 +60,6 @@ class SyncActivity(Linker):
             activity=ctx.store.activity(int(self.slot_minutes) * 60, ctx.window),
         )
         cfg = MinHashConfig(num_perm=self.num_perm, shingle="word", k=1, max_chars=1 << 20)
-        return similar_text_pairs(ctx, rows, cfg, self.bands, self.threshold, self.name)
+        return similar_text_pairs(
+            ctx, rows, cfg, self.bands, self.threshold, self, max_bucket=int(self.max_bucket)
+        )

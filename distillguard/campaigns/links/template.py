@@ -21,7 +21,6 @@ from distillguard.campaigns.links.base import (
     Linker,
     holders_of,
     register,
-    shared_key_pairs,
 )
 
 
@@ -43,4 +42,4 @@ class SharedTemplate(Linker):
         keys = keys.append_column(
             "template", pc.binary_join_element_wise(keys["kind"], keys["key"], ":")
         )
-        return shared_key_pairs(ctx, holders_of(keys, "template"), what=self.name)
+        return self.key_pairs(ctx, holders_of(keys, "template"))

@@ -17,7 +17,6 @@ from distillguard.campaigns.links.base import (
     Linker,
     holders_of,
     register,
-    shared_key_pairs,
 )
 
 
@@ -41,10 +40,9 @@ class SharedUserAgent(Linker):
     def pairs(self, ctx: LinkContext) -> pa.Table:
         cap = max(2, min(self.max_accounts, int(self.max_share * ctx.n_accounts)))
         keys = ctx.store.key_counts(["user_agent"], ctx.window)
-        return shared_key_pairs(
+        return self.key_pairs(
             ctx,
             holders_of(keys),
-            what=self.name,
             max_df=cap,
             same_org_factor=self.same_org_factor,
         )
