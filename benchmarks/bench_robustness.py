@@ -50,9 +50,9 @@ from bench_informed_redteam import print_grid, strategy_metrics
 
 #: Effort axes: parameter -> values (the strategy's default is added if missing).
 AXES: Final[dict[str, tuple[float, ...]]] = {
-    "cover_share": (0.0, 0.2, 0.4, 0.6),
+    "cover_share": (0.0, 0.35, 0.6),
     "max_requests": (10, 25, 60),
-    "max_task_uses": (1, 3, 6),
+    "max_task_uses": (1, 6),
     "search_budget": (50, 400),
 }
 
