@@ -152,7 +152,7 @@ def standardise(x: F64, clip: float) -> tuple[F64, float]:
 
     >>> u, sd = standardise(np.array([1.0, 2.0, 3.0, 100.0]), 4.0)
     >>> u.round(2).tolist(), round(sd, 2)
-    [[-1.35, -0.45, 0.45, 4.0], 1.99]
+    ([-1.01, -0.34, 0.34, 4.0], 1.94)
     """
     med = float(np.median(x))
     mad = float(np.median(np.abs(x - med))) * _MAD_SD
