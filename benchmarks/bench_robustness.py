@@ -129,13 +129,13 @@ def html(points: list[dict[str, Any]], title: str) -> str:
         f"<td>{(p['harvest_through'] or 0):.1%}</td><td>{(p['benign_fpr'] or 0):.2%}</td>"
         f"<td>{p['accounts']:,}</td><td>{p['accounts_per_10k']:,.0f}</td>"
         f"<td>{p['addresses']:,}</td><td>{p['payment_methods']:,}</td>"
-        f"<td>{p['cover_requests']:,}</td></tr>"
+        f"<td>{p['harvest_requests']:,}</td><td>{p['cover_requests']:,}</td></tr>"
         for p in points
     )
     table = (
         "<table><tr><th>axis</th><th>value</th><th>TPR</th><th>harvest through</th>"
         "<th>benign FPR</th><th>accounts</th><th>per 10k harvested</th><th>addresses</th>"
-        f"<th>cards</th><th>cover requests</th></tr>{rows}</table>"
+        f"<th>cards</th><th>harvested</th><th>cover requests</th></tr>{rows}</table>"
     )
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
@@ -168,7 +168,16 @@ def main() -> int:
                 )
     print_table([("strategy", args.strategy), ("seed", str(args.seed))])
     print_grid(
-        ["axis", "value", "TPR", "harvest through", "benign FPR", "accounts", "per 10k"],
+        [
+            "axis",
+            "value",
+            "TPR",
+            "harvest through",
+            "benign FPR",
+            "accounts",
+            "per 10k",
+            "harvested",
+        ],
         [
             [
                 p["axis"],
@@ -178,6 +187,7 @@ def main() -> int:
                 f"{(p['benign_fpr'] or 0):.2%}",
                 f"{p['accounts']:,}",
                 f"{p['accounts_per_10k']:,.0f}",
+                f"{p['harvest_requests']:,}",
             ]
             for p in points
         ],
