@@ -355,7 +355,10 @@ def run_forum_demo(
         # timeout) just as a request reuses it.
         async with httpx.AsyncClient(timeout=30) as probe:
             await _wait_ready(probe, list(arms.values()))
-        limits = httpx.Limits(max_connections=6 * concurrency + 6)
+        # Idle connections expire on the client before the gateway's keep-alive
+        # timeout (5 s) closes them: with equal timeouts a request can reuse a
+        # connection the server is closing (seen as a ReadError on a loaded machine).
+        limits = httpx.Limits(max_connections=6 * concurrency + 6, keepalive_expiry=2.0)
         async with httpx.AsyncClient(timeout=120, limits=limits) as client:
             await asyncio.gather(*(
                 _send(client, arm, today[p], attackers, concurrency)

@@ -154,7 +154,10 @@ async def replay_events(
 
     sem = asyncio.Semaphore(concurrency)
     t0 = time.perf_counter()
-    async with httpx.AsyncClient(base_url=gateway, timeout=60) as client:
+    # Idle connections expire on the client before the gateway's keep-alive timeout
+    # (5 s) closes them, so no request reuses a connection the server is closing.
+    limits = httpx.Limits(keepalive_expiry=2.0)
+    async with httpx.AsyncClient(base_url=gateway, timeout=60, limits=limits) as client:
 
         async def one(row: dict[str, Any]) -> None:
             path_, body, headers = gateway_request(row)
