@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -111,3 +114,75 @@ def check_wrap_keeps_braces(fam: ElicitationFamily) -> None:
         text = wrap(task, fam, np.random.default_rng(seed))
         assert task in text
         assert PLACEHOLDER not in text
+
+
+# ------------------------------------------------------------------------ blindness
+
+#: A fresh interpreter records every open of the files named on its command line (an
+#: audit hook) and imports every module of the product package; the caller's code runs
+#: after this, with ``opened`` and ``c`` (the catalogs module) in scope.
+_RECORD_OPENS = """
+import importlib, os, pkgutil, sys
+blind = {os.path.realpath(p) for p in sys.argv[1:]}
+opened = []
+def hook(event, args):
+    if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        if os.path.realpath(os.fsdecode(args[0])) in blind:
+            opened.append(args[0])
+sys.addaudithook(hook)
+import distillguard
+for m in pkgutil.walk_packages(distillguard.__path__, "distillguard."):
+    if not m.name.endswith("__main__"):
+        importlib.import_module(m.name)
+from distillguard_lab.evaluate import cot_catalogs as c
+"""
+
+
+def _run(code: str, *args: str) -> str:
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
+def check_only_heldout_opens(version: str, before: str) -> None:
+    """Importing every product module and running ``before`` (reads of other catalogs)
+    never opens held-out set ``version`` or its negatives; a positive control then
+    reads both through :func:`heldout` and :func:`heldout_negatives`."""
+    from distillguard_lab.evaluate import cot_catalogs
+
+    root = cot_catalogs.eval_data_dir()
+    paths = [
+        str(root / cot_catalogs.HELDOUT_FILES[version]),
+        str(root / cot_catalogs.HELDOUT_NEGATIVES_FILES[version]),
+    ]
+    code = (
+        f"{_RECORD_OPENS}{before}\n"
+        "assert opened == [], opened\n"
+        "n = c.blind_reads()\n"
+        f"c.heldout({version!r}), c.heldout_negatives({version!r})\n"
+        "assert len(opened) == 2 and c.blind_reads() == n + 2, opened\n"
+        "print('ok')\n"
+    )
+    assert _run(code, *paths).strip() == "ok"
+
+
+def check_blind_reads_refused(version: str, before: str) -> None:
+    """After ``refuse_blind_reads()``, ``before`` (reads of development data) still
+    works, and every way to read held-out set ``version`` is refused."""
+    code = (
+        "from distillguard_lab.evaluate import cot_catalogs as c\n"
+        "c.refuse_blind_reads()\n"
+        f"{before}\n"
+        f"for read in (lambda: c.heldout({version!r}), "
+        f"lambda: c.heldout_negatives({version!r}),\n"
+        f"             lambda: open(c.eval_data_dir() / 'cot/heldout_{version}.yaml'),\n"
+        f"             lambda: open(c.eval_data_dir() / 'cot/heldout_{version}_negatives.yaml')):\n"
+        "    try:\n"
+        "        read()\n"
+        "    except c.BlindReadError as exc:\n"
+        "        print('refused', 'blind' in str(exc))\n"
+    )
+    assert _run(code).split("\n")[:4] == ["refused True"] * 4

@@ -7,8 +7,6 @@ These tests read the blind files (their templates, never a score of the signal o
 from __future__ import annotations
 
 import difflib
-import subprocess
-import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -34,8 +32,10 @@ from tests.evaluate.catalog import (
     NAMED_PLACEHOLDER,
     SNAKE,
     check_apart,
+    check_blind_reads_refused,
     check_ids,
     check_no_giveaway_cue,
+    check_only_heldout_opens,
     check_size_styles_languages,
     check_wrap_keeps_braces,
     task_positions,
@@ -223,59 +223,14 @@ def test_blind_paths_name_every_blind_file_and_the_manifest_pins_them() -> None:
 
 
 def test_a_process_that_refuses_blind_reads_cannot_open_v5() -> None:
-    code = (
-        "from distillguard_lab.evaluate import cot_catalogs as c\n"
-        "c.refuse_blind_reads()\n"
-        "c.spent_set('v3'), c.dev_negatives()\n"
-        "for read in (lambda: c.heldout('v5'), lambda: c.heldout_negatives('v5'),\n"
-        "             lambda: open(c.eval_data_dir() / 'cot/heldout_v5.yaml'),\n"
-        "             lambda: open(c.eval_data_dir() / 'cot/heldout_v5_negatives.yaml')):\n"
-        "    try:\n"
-        "        read()\n"
-        "    except c.BlindReadError as exc:\n"
-        "        print('refused', 'blind' in str(exc))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.split("\n")[:4] == ["refused True"] * 4
-
-
-# The fresh interpreter records every file opened (an audit hook), imports every module
-# of the product package and reads the development catalogs and the default held-out
-# set, then asserts the v5 files were never opened; last, a positive control reads them.
-_V5_NEVER_OPENED = """
-import importlib, os, pkgutil, sys
-blind = {os.path.realpath(p) for p in sys.argv[1:]}
-opened = []
-def hook(event, args):
-    if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
-        if os.path.realpath(os.fsdecode(args[0])) in blind:
-            opened.append(args[0])
-sys.addaudithook(hook)
-import distillguard
-for m in pkgutil.walk_packages(distillguard.__path__, "distillguard."):
-    if not m.name.endswith("__main__"):
-        importlib.import_module(m.name)
-from distillguard_lab.evaluate import cot_catalogs as c
-c.dev_families(), c.dev_negatives(), c.spent_set("v2"), c.spent_set("v3"), c.spent_set("v4")
-assert opened == [] and c.blind_reads() == 0, opened
-c.heldout(), c.heldout_negatives("v5")
-assert len(opened) == 2 and c.blind_reads() == 2, opened
-print("ok")
-"""
+    check_blind_reads_refused("v5", "c.spent_set('v3'), c.dev_negatives()")
 
 
 def test_nothing_but_heldout_v5_opens_the_v5_files() -> None:
-    root = cot_catalogs.eval_data_dir()
-    paths = [str(root / cot_catalogs.HELDOUT_FILES["v5"])]
-    paths.append(str(root / cot_catalogs.HELDOUT_NEGATIVES_FILES["v5"]))
-    out = subprocess.run(
-        [sys.executable, "-c", _V5_NEVER_OPENED, *paths],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+    # Importing every product module and reading every other catalog never opens
+    # the v5 files; a positive control reads them.
+    check_only_heldout_opens(
+        "v5",
+        "c.dev_families(), c.dev_negatives(), "
+        "c.spent_set('v2'), c.spent_set('v3'), c.spent_set('v4')",
     )
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.strip() == "ok"

@@ -9,8 +9,6 @@ tests read the blind files (their templates, never a score of the signal on them
 from __future__ import annotations
 
 import difflib
-import subprocess
-import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -37,8 +35,10 @@ from tests.evaluate.catalog import (
     NAMED_PLACEHOLDER,
     SNAKE,
     check_apart,
+    check_blind_reads_refused,
     check_ids,
     check_no_giveaway_cue,
+    check_only_heldout_opens,
     check_size_styles_languages,
     check_wrap_keeps_braces,
     task_positions,
@@ -261,61 +261,15 @@ def test_blind_paths_name_the_v6_files_and_the_manifest_pins_them() -> None:
 
 
 def test_a_process_that_refuses_blind_reads_cannot_open_v6() -> None:
-    code = (
-        "from distillguard_lab.evaluate import cot_catalogs as c\n"
-        "c.refuse_blind_reads()\n"
-        "c.spent_set('v4'), c.dev_families(), c.dev_negatives()\n"
-        "for read in (lambda: c.heldout('v6'), lambda: c.heldout_negatives('v6'),\n"
-        "             lambda: open(c.eval_data_dir() / 'cot/heldout_v6.yaml'),\n"
-        "             lambda: open(c.eval_data_dir() / 'cot/heldout_v6_negatives.yaml')):\n"
-        "    try:\n"
-        "        read()\n"
-        "    except c.BlindReadError as exc:\n"
-        "        print('refused', 'blind' in str(exc))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.split("\n")[:4] == ["refused True"] * 4
-
-
-# The fresh interpreter records every file opened (an audit hook), imports every module
-# of the product package and reads the development catalogs, the spent sets and the
-# default held-out set (v5) with its negatives, then asserts the v6 files were never
-# opened; last, a positive control reads them through heldout("v6").
-_V6_NEVER_OPENED = """
-import importlib, os, pkgutil, sys
-blind = {os.path.realpath(p) for p in sys.argv[1:]}
-opened = []
-def hook(event, args):
-    if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
-        if os.path.realpath(os.fsdecode(args[0])) in blind:
-            opened.append(args[0])
-sys.addaudithook(hook)
-import distillguard
-for m in pkgutil.walk_packages(distillguard.__path__, "distillguard."):
-    if not m.name.endswith("__main__"):
-        importlib.import_module(m.name)
-from distillguard_lab.evaluate import cot_catalogs as c
-c.dev_families(), c.dev_negatives(), c.spent_set("v2"), c.spent_set("v3"), c.spent_set("v4")
-c.heldout(), c.heldout_negatives()
-assert opened == [], opened
-c.heldout("v6"), c.heldout_negatives("v6")
-assert len(opened) == 2 and c.blind_reads() == 4, (opened, c.blind_reads())
-print("ok")
-"""
+    check_blind_reads_refused("v6", "c.spent_set('v4'), c.dev_families(), c.dev_negatives()")
 
 
 def test_nothing_but_heldout_v6_opens_the_v6_files() -> None:
-    root = cot_catalogs.eval_data_dir()
-    paths = [str(root / cot_catalogs.HELDOUT_FILES["v6"])]
-    paths.append(str(root / cot_catalogs.HELDOUT_NEGATIVES_FILES["v6"]))
-    out = subprocess.run(
-        [sys.executable, "-c", _V6_NEVER_OPENED, *paths],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+    # Importing every product module and reading every other catalog never opens
+    # the v6 files; a positive control reads them.
+    check_only_heldout_opens(
+        "v6",
+        "c.dev_families(), c.dev_negatives(), "
+        "c.spent_set('v2'), c.spent_set('v3'), c.spent_set('v4')\n"
+        "c.heldout(), c.heldout_negatives()",
     )
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.strip() == "ok"
