@@ -206,9 +206,12 @@ async def _send(
                 try:
                     r = await client.post(arm.url + path, json=body, headers=headers)
                     break
-                except httpx.RemoteProtocolError as exc:
-                    # A keep-alive connection the server closed as we reused it: the
-                    # request never reached the gateway, so sending it again is safe.
+                except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                    # A connection closed under the request (a keep-alive connection the
+                    # server closed as we reused it, or a reset on a loaded machine): sent
+                    # once more, as the OpenAI client does; counted by kind, so a gateway
+                    # that drops connections shows in the report.  A ReadError may follow
+                    # a request the gateway did decide: one request counted twice.
                     arm.error_kinds[type(exc).__name__ + (" (retried)" if not attempt else "")] += 1
                 except httpx.HTTPError as exc:
                     arm.error_kinds[f"{type(exc).__name__}: {exc}"[:200]] += 1
