@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from distillguard.errors import InputError
 from distillguard.gateway.state import State
+from distillguard.ingest import read_accounts
 
 
 def account_views(path: str | Path) -> dict[str, dict[str, str]]:
     """``account_id`` → the view fields a batch scan sets (``accounts.parquet``)."""
-    import pyarrow.parquet as pq
-
-    p = Path(path)
-    try:
-        table = pq.read_table(p)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read accounts table: {exc}", path=p) from exc
-    missing = [c for c in ("account_id", "risk", "verdict") if c not in table.column_names]
-    if missing:
-        raise InputError(f"accounts table lacks columns {missing}", path=p)
+    table = read_accounts(path)
     cols = ["account_id", "risk", "verdict"]
     if "campaign_id" in table.column_names:
         cols.append("campaign_id")

@@ -29,6 +29,7 @@ from distillguard.ingest.readers import (
     concat_events,
     detect_format,
     iter_event_batches,
+    read_accounts,
     read_events,
     read_labels,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "detect_format",
     "iter_event_batches",
     "openai_record_to_event",
+    "read_accounts",
     "read_events",
     "read_labels",
     "read_quarantine",

@@ -601,6 +601,26 @@ def _with_json_text(table: pa.Table, name: str) -> pa.Table:
     return table.set_column(index, name, _json_text_column(table[name]))
 
 
+#: Columns every scan's ``accounts.parquet`` has, and what reads it needs.
+ACCOUNT_COLUMNS: Final = ("account_id", "risk", "verdict")
+
+
+def read_accounts(path: str | Path) -> pa.Table:
+    """A scan's accounts table (``accounts.parquet``), with its required columns checked.
+
+    Errors name the file: unreadable, or lacking ``account_id``, ``risk`` or ``verdict``.
+    """
+    p = Path(path)
+    try:
+        table = pq.read_table(p)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the accounts table: {exc}", path=p) from exc
+    missing = [c for c in ACCOUNT_COLUMNS if c not in table.column_names]
+    if missing:
+        raise InputError(f"accounts table lacks columns {missing}", path=p)
+    return table
+
+
 def read_labels(path: str | Path, schema: pa.Schema | None = None) -> pa.Table:
     """Read a label table (Parquet or JSONL) as ``LABEL_SCHEMA`` or ``EVENT_LABEL_SCHEMA``.
 

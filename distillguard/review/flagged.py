@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from distillguard.errors import InputError
+from distillguard.ingest import read_accounts
 
 #: Verdicts that put an account in the queue (a campaign member is there whatever its own).
 FLAGGING: Final = ("restrict", "block")
@@ -58,13 +59,7 @@ def read_flagged(where: str | Path, accounts: Iterable[str] | None = None) -> Fl
     import pyarrow.parquet as pq
 
     apath, cpath = scan_files(where)
-    try:
-        table = pq.read_table(apath)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read the scan's accounts: {exc}", path=apath) from exc
-    missing = [c for c in ("account_id", "risk", "verdict") if c not in table.column_names]
-    if missing:
-        raise InputError(f"accounts table lacks columns {missing}", path=apath)
+    table = read_accounts(apath)
     table = table.select([c for c in _ACCOUNT_COLUMNS if c in table.column_names])
     if accounts is not None:
         table = table.filter(pc.is_in(table["account_id"], value_set=_strings(accounts)))
