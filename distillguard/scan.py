@@ -39,7 +39,7 @@ from distillguard import __version__
 from distillguard.campaigns.detect import CampaignFinding, find_campaigns
 from distillguard.economics.prices import PriceTable, load_prices
 from distillguard.economics.value import (
-    VALUE_COLUMNS,
+    put_value_columns,
     value_by_account,
     value_by_campaign,
     with_value,
@@ -295,14 +295,7 @@ def _campaign_value(campaigns: pa.Table, accounts: pa.Table, values: pa.Table) -
         )
         if c is not None
     }
-    per = value_by_campaign(values, of)
-    ids = campaigns.column("campaign_id").to_pylist()
-    for i, name in enumerate(VALUE_COLUMNS):
-        if name in campaigns.column_names:
-            campaigns = campaigns.drop_columns([name])
-        col = pa.array([per.get(c, (0.0, 0.0))[i] for c in ids], pa.float64())
-        campaigns = campaigns.append_column(name, col)
-    return campaigns
+    return put_value_columns(campaigns, "campaign_id", value_by_campaign(values, of))
 
 
 def _write_quarantine(report: LoadReport, out: Path) -> Path | None:

@@ -64,13 +64,21 @@ def value_by_account(usage: pa.Table, prices: PriceTable) -> pa.Table:
 def with_value(accounts: pa.Table, values: pa.Table) -> pa.Table:
     """``accounts`` with the value columns (0 for an account without usage)."""
     of = {r["account_id"]: (r["value_usd"], r["reasoning_value_usd"]) for r in values.to_pylist()}
-    ids = accounts.column("account_id").to_pylist()
+    return put_value_columns(accounts, "account_id", of)
+
+
+def put_value_columns(
+    table: pa.Table, key: str, per: Mapping[str, tuple[float, float]]
+) -> pa.Table:
+    """``table`` with the value columns (replaced if present) looked up by its ``key``
+    column in ``per`` (0 for a key it lacks)."""
+    ids = table.column(key).to_pylist()
     for i, name in enumerate(VALUE_COLUMNS):
-        if name in accounts.column_names:
-            accounts = accounts.drop_columns([name])
-        col = pa.array([of.get(a, (0.0, 0.0))[i] for a in ids], pa.float64())
-        accounts = accounts.append_column(name, col)
-    return accounts
+        if name in table.column_names:
+            table = table.drop_columns([name])
+        col = pa.array([per.get(k, (0.0, 0.0))[i] for k in ids], pa.float64())
+        table = table.append_column(name, col)
+    return table
 
 
 def value_by_campaign(
