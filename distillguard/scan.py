@@ -233,7 +233,7 @@ def _scan(
         found: CampaignFinding | None = None
         if options.campaigns:
             t3 = time.perf_counter()
-            found = find_campaigns(store, cal, scoring=cfg)
+            found = find_campaigns(store, cal, scoring=cfg, profiles=profiles)
             found.lift(verdicts)
             timings["campaigns_s"] = time.perf_counter() - t3
         intel_written = None

@@ -337,8 +337,13 @@ def find_campaigns(
     start: dt.date | None = None,
     end: dt.date | None = None,
     on_step: Callable[[str], None] | None = None,
+    profiles: pa.Table | None = None,
 ) -> CampaignFinding:
-    """Link, cluster and score groups; return the campaigns and their members."""
+    """Link, cluster and score groups; return the campaigns and their members.
+
+    ``profiles`` are the accounts' merged profiles over the same window, when the
+    caller has them already (the scan does): task pools compare with them.
+    """
     import time
 
     cfg = cfg or CampaignConfig()
@@ -383,7 +388,7 @@ def find_campaigns(
         if on_step is not None:
             on_step("task pools")
         pools = find_task_pools(
-            store.profile_table(start, end),
+            profiles if profiles is not None else store.profile_table(start, end),
             groups,
             links,
             _content_types(),
