@@ -61,6 +61,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+from scipy import stats as sst  # type: ignore[import-untyped]
 
 from distillguard.errors import DistillguardError
 from distillguard.scoring.features import served
@@ -134,16 +135,16 @@ class TaskPoolFinding:
     tests: pa.Table
 
 
-def served_rates(profiles: pa.Table, prior_requests: float) -> tuple[list[str], F64, F64]:
-    """Account ids, requests, and log served rate (completion tokens per request,
-    shrunk towards the population median with ``prior_requests`` requests)."""
+def served_rates(profiles: pa.Table, prior_requests: float) -> tuple[list[str], F64]:
+    """Account ids and log served rate (completion tokens per request, shrunk towards
+    the population median with ``prior_requests`` requests)."""
     ids = [str(a) for a in profiles.column("account_id").to_pylist()]
     n, tokens = served(profiles)
     if not len(n):
-        return ids, n, n
+        return ids, n
     t0 = float(np.median(tokens / n))
     rate = (tokens + prior_requests * t0) / (n + prior_requests)
-    return ids, n, np.log1p(rate)
+    return ids, np.log1p(rate)
 
 
 def standardise(x: F64, clip: float) -> tuple[F64, float]:
@@ -168,19 +169,11 @@ def benjamini_hochberg(p: F64, q: float) -> npt.NDArray[np.bool_]:
     >>> benjamini_hochberg(np.array([0.001, 0.2, 0.01, 0.04]), 0.05).tolist()
     [True, False, True, False]
     """
-    m = len(p)
-    out = np.zeros(m, dtype=bool)
-    if not m:
-        return out
-    order = np.argsort(p, kind="stable")
-    ok = p[order] <= q * np.arange(1, m + 1) / m
-    if ok.any():
-        out[order[: int(np.max(np.flatnonzero(ok))) + 1]] = True
+    if not len(p):
+        return np.zeros(0, dtype=bool)
+    adjusted = sst.false_discovery_control(p, method="bh")
+    out: npt.NDArray[np.bool_] = np.asarray(adjusted <= q)
     return out
-
-
-def _normal_sf(z: float) -> float:
-    return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
 def find_task_pools(
@@ -205,7 +198,7 @@ def find_task_pools(
     if problems:
         f, msg = problems[0]
         raise DistillguardError(f"task_pool: {msg}", field=f"task_pool.{f}")
-    ids, _, x = served_rates(profiles, cfg.prior_requests)
+    ids, x = served_rates(profiles, cfg.prior_requests)
     empty = _empty()
     if not cfg.enabled or groups.num_rows == 0 or not ids:
         return empty
@@ -232,7 +225,7 @@ def find_task_pools(
     effect = np.array([float(np.mean(u[by_group[g]])) for g in tested])
     k = np.array([len(by_group[g]) for g in tested], dtype=np.float64)
     z = effect * np.sqrt(k) / sd
-    p = np.array([_normal_sf(float(v)) for v in z])
+    p = np.asarray(sst.norm.sf(z), dtype=np.float64)
     flag = benjamini_hochberg(p, cfg.fdr) & (effect >= cfg.min_effect)
     flagged_groups = {g for g, f in zip(tested, flag.tolist(), strict=True) if f}
     root = _merged(flagged_groups, between, content, cfg.merge_ratio)
@@ -289,7 +282,7 @@ def find_task_pools(
                     f"({share:.0%} of their link weight{merged})",
                     f"served a median {g_rate:,.0f} completion tokens per request, "
                     f"{g_rate / max(med_rate, 1e-9):.1f}x the population's {med_rate:,.0f} "
-                    f"(z = {g_z:.1f}, p = {_normal_sf(g_z):.1e}; each group flagged at a "
+                    f"(z = {g_z:.1f}, p = {float(sst.norm.sf(g_z)):.1e}; each group flagged at a "
                     f"false-discovery rate of {cfg.fdr:g} over {len(tested):,} groups tested)",
                     f"{counts[pid]:,} of them took more per request than "
                     f"{cfg.member_quantile:.0%} of accounts outside flagged groups and share "
