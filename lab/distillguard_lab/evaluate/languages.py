@@ -27,10 +27,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from distillguard_lab.evaluate.metrics import FLAGGED_VERDICTS
 from distillguard_lab.sim.sources._common import detect_language
-
-#: Verdicts that count as flagged (those that cost an honest user something).
-FLAGGED = frozenset({"restrict", "block"})
 
 
 def account_languages(events: pa.Table) -> dict[str, str]:
@@ -50,7 +48,7 @@ def fpr_by_language(
     accounts: pa.Table,
     labels: pa.Table,
     languages: dict[str, str],
-    flagged: Collection[str] = FLAGGED,
+    flagged: Collection[str] = FLAGGED_VERDICTS,
 ) -> dict[str, dict[str, Any]]:
     """Per language of benign accounts: ``n``, ``flagged`` (verdict in ``flagged``) and
     ``fpr``.  A labelled benign account the scan never wrote counts as not flagged."""
@@ -71,4 +69,4 @@ def fpr_by_language(
     return dict(sorted(out.items(), key=lambda kv: -int(kv[1]["n"])))
 
 
-__all__ = ["FLAGGED", "account_languages", "fpr_by_language"]
+__all__ = ["account_languages", "fpr_by_language"]

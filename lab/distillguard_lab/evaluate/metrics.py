@@ -58,6 +58,7 @@ from distillguard.errors import InputError
 from distillguard.fileio import atomic_open
 
 __all__ = [
+    "FLAGGED_VERDICTS",
     "FPR_TARGETS",
     "KNOWN_VERDICTS",
     "MISS_LIMIT",
@@ -426,13 +427,17 @@ def _verdict_order(verdicts: Iterable[str]) -> list[str]:
     return [*KNOWN_VERDICTS, *extra]
 
 
+#: Verdicts that count as flagged: those that cost an honest user something.
+FLAGGED_VERDICTS: Final = frozenset({"restrict", "block"})
+
+
 def evaluate_accounts(
     accounts: pa.Table,
     labels: pa.Table,
     *,
     score_column: str = "score",
     verdict_column: str = "verdict",
-    flagged_verdicts: frozenset[str] = frozenset({"restrict", "block"}),
+    flagged_verdicts: frozenset[str] = FLAGGED_VERDICTS,
 ) -> AccountReport:
     """Score a scan's per-account output against ground-truth labels.
 
